@@ -1,0 +1,11 @@
+/* q4_1.c - Q4_1: block layout, conversion to and from f32. */
+#include "quant/quant.h"
+
+const rf_type_traits rf__traits_q4_1 = {
+    .name = "Q4_1",
+    .block_size = 32,
+    .type_size = 20,
+    .is_quantized = true,
+    .to_f32 = NULL,
+    .quantize = NULL,
+};

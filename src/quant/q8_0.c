@@ -1,0 +1,11 @@
+/* q8_0.c - Q8_0: block layout, conversion to and from f32. */
+#include "quant/quant.h"
+
+const rf_type_traits rf__traits_q8_0 = {
+    .name = "Q8_0",
+    .block_size = 32,
+    .type_size = 34,
+    .is_quantized = true,
+    .to_f32 = NULL,
+    .quantize = NULL,
+};

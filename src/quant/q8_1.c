@@ -1,0 +1,11 @@
+/* q8_1.c - Q8_1: block layout, conversion to and from f32. */
+#include "quant/quant.h"
+
+const rf_type_traits rf__traits_q8_1 = {
+    .name = "Q8_1",
+    .block_size = 32,
+    .type_size = 40,
+    .is_quantized = true,
+    .to_f32 = NULL,
+    .quantize = NULL,
+};
