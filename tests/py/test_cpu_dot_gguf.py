@@ -77,7 +77,7 @@ def dequant_weights(name, data):
         return gguf.quants.dequantize(np.frombuffer(data, dtype=np.uint8), T[name]).astype(np.float32).reshape(-1)
 
 
-def dequant_act(act, data):
+def dequant_act(act, data, n):
     a = np.frombuffer(data, dtype=np.uint8)
     if act == "F32":
         return a.view(np.float32).astype(np.float64)
@@ -87,7 +87,7 @@ def dequant_act(act, data):
         return (a.view(np.uint16).astype(np.uint32) << 16).view(np.float32).astype(np.float64)
     if act in ("Q8_0", "Q8_1"):
         hdr = 2 if act == "Q8_0" else 4
-        b = a.reshape(-1, 32 + hdr)
+        b = a[:n // 32 * (32 + hdr)].reshape(-1, 32 + hdr)
         d = b[:, :2].copy().view(np.float16).astype(np.float64)
         return (d * b[:, hdr:].view(np.int8).astype(np.float64)).reshape(-1)
     if act == "Q8_K":
@@ -126,7 +126,7 @@ def main():
                 lines = r.stdout.split("\n")
                 act = lines[0].split()[1]
                 wf = dequant_weights(name, w).astype(np.float64).reshape(args.rows, n)
-                af = dequant_act(act, open(ap_, "rb").read())
+                af = dequant_act(act, open(ap_, "rb").read(), n)
                 ref = wf @ af
                 mag = np.abs(wf) @ np.abs(af)
                 tol = 2e-3 if act == "Q8_1" else 1e-5
