@@ -132,7 +132,7 @@ rf_tensor *rf__g_view(rf_graph *g, rf_tensor *t, int64_t ne0, int64_t ne1, int64
         v->buf = root->buf;
         v->offs = root->offs + v->view_offs;
     }
-    snprintf(v->name, sizeof v->name, "%s (view)", t->name);
+    snprintf(v->name, sizeof v->name, "%.40s (view)", t->name);
     return v;
 }
 

@@ -29,7 +29,7 @@ typedef struct mm_plan {
 
 static mm_plan plan_for(rf_type wt, int64_t n_in) {
     mm_plan p = {0};
-    if (wt != RF_TYPE_F32 && wt != RF_TYPE_F16) p.dot = rf__cpu_dot_get(wt);
+    p.dot = rf__cpu_dot_get(wt);
     if (p.dot && p.dot->act_type != RF_TYPE_F32) {
         p.act_row = rf_type_row_size(p.dot->act_type, n_in);
         if (!p.act_row) p.dot = NULL; /* row not a whole number of activation blocks */
