@@ -1,7 +1,8 @@
 /*
  * quant_impl.h - helpers shared by the type files (src/quant/<type>.c):
- * packed block declarations, ggml's rounding helpers, the value tables of the
- * non-linear types and the scale searches of ggml's reference quantizers.
+ * packed block declarations, the value tables of the non-linear types, FP8
+ * scale conversions, the IQ4 search and the row loop. The scale searches of
+ * ggml's reference quantizers are in quant_search.h.
  * Internal to src/quant.
  *
  * Block structs are declared packed: tensor data in a file is only as aligned
@@ -23,6 +24,7 @@
 
 #include "core/core.h"
 #include "quant/quant.h"
+#include "quant/quant_search.h" /* rf__nearest_int, rf__make_qx_quants, rf__make_qkx3_quants */
 
 #define RF_PACKED __attribute__((packed))
 
@@ -34,18 +36,10 @@
 /* Little-endian 16-bit store to possibly unaligned memory. */
 static inline void rf__wr16(void *p, uint16_t v) { memcpy(p, &v, sizeof v); }
 
-/* Round to nearest, ties to even, by ggml's float trick; exact for
- * |f| <= 4194303. Never undefined: out-of-range input gives a garbage int. */
-static inline int rf__nearest_int(float f) {
-    float v = f + 12582912.f;
-    int32_t i;
-    memcpy(&i, &v, sizeof i);
-    return (i & 0x007fffff) - 0x00400000;
-}
-
-/* The 16 levels of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl). */
+/* The 16 levels of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl) and the E2M1
+ * values doubled, indexed by the 4-bit code (ggml's kvalues_mxfp4); defined
+ * once for the library in src/cpu/dot_legacy.c. */
 extern const int8_t rf__kvalues_iq4nl[16];
-/* E2M1 values doubled, indexed by the 4-bit code (ggml's kvalues_mxfp4). */
 extern const int8_t rf__kvalues_mxfp4[16];
 
 /* Index of the level of the sorted table val[0..n) nearest to x, n a power
@@ -82,18 +76,6 @@ uint8_t rf__fp32_to_ue4m3(float x);
 /* The MXFP4 code (0..15) whose table value times e is nearest to x, the
  * first one on ties (ggml's best_index_mxfp4; mxfp4.c, used by NVFP4 too). */
 uint8_t rf__mxfp4_best_index(float x, float e);
-
-/* ggml's make_qx_quants: symmetric scale for n values on levels
- * -nmax..nmax-1, L[i] receives level + nmax. rmse_type selects the weights
- * when qw is NULL (1: x^2, 2: 1, 3: |x|, else sqrt|x|; 0: no search;
- * negative: one refinement only). Returns the scale. */
-float rf__make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw);
-/* ggml's make_qkx3_quants: asymmetric scale and min for n values on levels
- * 0..nmax with weights (x^2 when NULL), searching nstep+1 scales from
- * (rmin + nmax)/(max - min) in rdelta steps. Returns the scale; *the_min
- * receives minus the offset. Laux is n bytes of scratch. */
-float rf__make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
-                           uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad);
 
 /* ggml's quantize_row_iq4_nl_impl for 16 levels: quantizes super_block_size
  * values x (blocks of block_size, each with its own scale) to 4-bit codes q4
