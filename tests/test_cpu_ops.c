@@ -116,7 +116,10 @@ static void test_rowwise(void) {
     rf_tensor *tw = ext(RF_TYPE_F32, nc, 1, 1, w, "w"), *tbias = ext(RF_TYPE_F32, nc, 1, 1, bias, "bias");
     rf_err e = {0};
 
-    for (int op = 0; op < 10; op++) {
+    float *rs = malloc(nr * 4);
+    fill(rs, nr, -2, 2);
+    rf_tensor *trs = ext(RF_TYPE_F32, 1, nr, 1, rs, "per_row");
+    for (int op = 0; op < 13; op++) {
         rf_graph *g = graph();
         rf_tensor *r = NULL;
         switch (op) {
@@ -130,6 +133,9 @@ static void test_rowwise(void) {
         case 7: r = rf__g_rms_norm(g, ta, NULL, 1e-6f); break;
         case 8: r = rf__g_layer_norm(g, ta, tw, tbias, 1e-5f); break;
         case 9: r = rf__g_softmax(g, ta, 0.7f); break;
+        case 10: r = rf__g_softcap(g, ta, 1.5f); break;
+        case 11: r = rf__g_mul(g, ta, trs); break;  /* one value per row */
+        case 12: r = rf__g_add(g, ta, trs); break;
         }
         rf__g_set_output(g, r);
         RF_CHECK(run(g));
@@ -156,6 +162,9 @@ static void test_rowwise(void) {
                 case 7: o[j] = xv / sqrt(ss / nc + 1e-6); break;
                 case 8: o[j] = (xv - mean) / sqrt(var + 1e-5) * w[j] + bias[j]; break;
                 case 9: o[j] = exp(0.7 * xv - mx) / sum; break;
+                case 10: o[j] = 1.5 * tanh(xv / 1.5); break;
+                case 11: o[j] = xv * rs[i]; break;
+                case 12: o[j] = xv + rs[i]; break;
                 }
             }
         }
@@ -206,7 +215,7 @@ static void test_rowwise(void) {
         CHECK_CLOSE("copy f16", out, ref, nc * nr, 0);
         rf__graph_free(g);
     }
-    free(a); free(b); free(w); free(bias); free(out); free(ref);
+    free(a); free(b); free(w); free(bias); free(out); free(ref); free(rs);
 }
 
 /* ---- get_rows ---- */

@@ -86,14 +86,21 @@ void rf__cpu_op_layer_norm(rf_backend *be, const rf_node *n, void *v) {
 
 static void binary(const rf_node *n, rf_cpu_exec *ex, bool mul) {
     const rf_tensor *a = n->src[0], *b = n->src[1], *d = n->dst;
-    bool bcast = rf__tensor_nrows(b) == 1;
+    bool per_row = b->ne[0] == 1 && a->ne[0] != 1;
+    bool bcast = !per_row && rf__tensor_nrows(b) == 1;
     int64_t r0, r1, nc = a->ne[0];
     rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
         const float *x = (const float *)rf__cpu_row(a, r);
         const float *y = (const float *)rf__cpu_row(b, bcast ? 0 : r);
         float *o = (float *)rf__cpu_row(d, r);
-        if (mul)
+        if (per_row) {
+            float s = y[0];
+            if (mul)
+                for (int64_t i = 0; i < nc; i++) o[i] = x[i] * s;
+            else
+                for (int64_t i = 0; i < nc; i++) o[i] = x[i] + s;
+        } else if (mul)
             for (int64_t i = 0; i < nc; i++) o[i] = x[i] * y[i];
         else
             for (int64_t i = 0; i < nc; i++) o[i] = x[i] + y[i];
@@ -113,6 +120,19 @@ void rf__cpu_op_scale(rf_backend *be, const rf_node *n, void *v) {
         const float *x = (const float *)rf__cpu_row(a, r);
         float *o = (float *)rf__cpu_row(d, r);
         for (int64_t i = 0; i < nc; i++) o[i] = x[i] * s + b;
+    }
+}
+
+void rf__cpu_op_softcap(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *a = n->src[0], *d = n->dst;
+    float cap = n->p.scale.s;
+    int64_t r0, r1, nc = a->ne[0];
+    rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(a, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        for (int64_t i = 0; i < nc; i++) o[i] = cap * tanhf(x[i] / cap);
     }
 }
 
