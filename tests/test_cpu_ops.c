@@ -290,9 +290,16 @@ static void test_matmul(void) {
             fill(x, n_in * nt, -1, 1);
             fill(res, n_out * nt, -5, 5);
             rf_tensor *tx = ext(RF_TYPE_F32, n_in, nt, 1, x, "x"), *tr = ext(RF_TYPE_F32, n_out, nt, 1, res, "res");
-            for (int with_res = 0; with_res < 2; with_res++) {
+            for (int with_res = 0; with_res < 3; with_res++) {
                 rf_graph *g = graph();
-                rf_tensor *r = with_res ? rf__g_matmul_add(g, tw, tx, tr) : rf__g_matmul(g, tw, tx);
+                rf_tensor *r;
+                if (with_res == 2) { /* in place on a planned residual */
+                    rf_tensor *acc = rf__g_scale(g, tr, 1.0f);
+                    r = rf__g_matmul_add(g, tw, tx, acc);
+                    RF_CHECK(r == acc);
+                } else {
+                    r = with_res ? rf__g_matmul_add(g, tw, tx, tr) : rf__g_matmul(g, tw, tx);
+                }
                 rf__g_set_output(g, r);
                 RF_CHECK(run(g));
                 rf__tensor_download(r, out, n_out * nt * 4, &e);
