@@ -136,8 +136,12 @@ void rf__dot_fill_legacy(rf_dot_table *t);
 void rf__dot_fill_kquant(rf_dot_table *t);
 void rf__dot_fill_iquant(rf_dot_table *t);
 #if defined(__x86_64__)
-void rf__dot_fill_avx2(rf_dot_table *t);
+void rf__dot_fill_avx2(rf_dot_table *t);        /* calls the two below */
+void rf__dot_fill_avx2_legacy(rf_dot_table *t); /* float, 32-blocks */
+void rf__dot_fill_avx2_kquant(rf_dot_table *t); /* K-quants, IQ4_XS */
 void rf__dot_fill_avx512(rf_dot_table *t);
+void rf__dot_fill_avx512_legacy(rf_dot_table *t);
+void rf__dot_fill_avx512_kquant(rf_dot_table *t);
 #endif
 #if defined(__aarch64__)
 void rf__dot_fill_neon(rf_dot_table *t);
