@@ -9,9 +9,16 @@
 #include "models/models.h"
 
 /* ---- model (model.c) ---- */
+typedef struct rf_load_opts {
+    int (*progress)(float fraction, void *user); /* nonzero cancels */
+    void *user;
+    bool prefault;                               /* touch every weight page */
+} rf_load_opts;
+
 /* Opens path, finds the architecture, reads hyperparameters and weights.
- * *out is freed with rf__model_impl_free. */
-rf_status rf__model_impl_load(const char *path, rf_model_impl **out, rf_err *err);
+ * opts may be NULL. *out is freed with rf__model_impl_free. */
+rf_status rf__model_impl_load(const char *path, const rf_load_opts *opts, rf_model_impl **out,
+                              rf_err *err);
 void rf__model_impl_free(rf_model_impl *m);
 
 /* ---- context (context.c) ---- */

@@ -301,7 +301,29 @@ static rf_status make_llama3_factors(rf_model_impl *m, rf_err *err) {
     return st;
 }
 
-static rf_status setup_weights(rf_model_impl *m, rf_err *err) {
+/* Reads one byte per page of every tensor (so the load, not the first
+ * tokens, pays for reading the file) and reports progress. */
+static rf_status prefault(rf_model_impl *m, const rf_load_opts *o, rf_err *err) {
+    uint64_t total = 0, done = 0, next = 0;
+    for (uint64_t i = 0; i < m->n_tensors; i++) total += rf_gguf_tensor_at(m->gguf, i)->nbytes;
+    volatile uint8_t sink = 0;
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        const rf_gguf_tensor *t = rf_gguf_tensor_at(m->gguf, i);
+        const volatile uint8_t *p = t->data;
+        if (o->prefault)
+            for (uint64_t off = 0; off < t->nbytes; off += 4096) sink ^= p[off];
+        done += t->nbytes;
+        if (o->progress && (done >= next || i + 1 == m->n_tensors)) {
+            if (o->progress(total ? (float)((double)done / (double)total) : 1.0f, o->user))
+                return rf__err(err, RF_ERR_CANCELLED, "loading cancelled");
+            next = done + total / 100;
+        }
+    }
+    (void)sink;
+    return RF_OK;
+}
+
+static rf_status setup_weights(rf_model_impl *m, const rf_load_opts *o, rf_err *err) {
     rf_gguf *g = m->gguf;
     uint32_t ns = rf_gguf_n_splits(g);
     rf_status st;
@@ -355,12 +377,14 @@ static rf_status setup_weights(rf_model_impl *m, rf_err *err) {
         if (!in_place) {
             st = b->backend->iface->buffer_upload(b, offs, gt->data, (size_t)gt->nbytes, err);
             if (st != RF_OK) return st;
+            if (o->progress && o->progress((float)(i + 1) / (float)m->n_tensors, o->user))
+                return rf__err(err, RF_ERR_CANCELLED, "loading cancelled");
         }
         uint64_t ne = (uint64_t)rf_gguf_tensor_nelements(gt);
         m->n_params += ne;
         m->weight_bytes += gt->nbytes;
     }
-    return RF_OK;
+    return in_place && (o->prefault || o->progress) ? prefault(m, o, err) : RF_OK;
 }
 
 void rf__model_impl_free(rf_model_impl *m) {
@@ -374,7 +398,10 @@ void rf__model_impl_free(rf_model_impl *m) {
     rf__free(m);
 }
 
-rf_status rf__model_impl_load(const char *path, rf_model_impl **out, rf_err *err) {
+rf_status rf__model_impl_load(const char *path, const rf_load_opts *opts, rf_model_impl **out,
+                              rf_err *err) {
+    static const rf_load_opts no_opts = {0};
+    const rf_load_opts *o = opts ? opts : &no_opts;
     rf_status st;
     *out = NULL;
     rf_model_impl *m = rf__calloc(1, sizeof *m);
@@ -402,7 +429,7 @@ rf_status rf__model_impl_load(const char *path, rf_model_impl **out, rf_err *err
 
     st = rf__cpu_backend_create(1, &m->be, err);
     if (st != RF_OK) goto fail;
-    st = setup_weights(m, err);
+    st = setup_weights(m, o, err);
     if (st != RF_OK) goto fail;
     st = m->arch->load_tensors(m, err);
     if (st != RF_OK) goto fail;
