@@ -1,0 +1,55 @@
+/*
+ * simd_x86.h - small AVX2 helpers shared by the x86 kernels. Include only
+ * from files compiled with AVX2 enabled (*_avx2.c, *_avx512.c).
+ */
+#ifndef RF_CPU_SIMD_X86_H
+#define RF_CPU_SIMD_X86_H
+
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline float rf_hsum_ps256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int rf_hsum_epi32_256(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline float rf_f16(uint16_t h) { return _cvtsh_ss(h); }
+
+/* 16 bytes of nibble pairs -> 32 bytes: low nibbles first, then high. */
+static inline __m256i rf_nibbles32(const uint8_t *p) {
+    __m128i b = _mm_loadu_si128((const __m128i *)p);
+    __m256i v = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+/* 32 bits -> 32 bytes, 0xFF where the bit is set (byte k <- bit k). */
+static inline __m256i rf_bits32(uint32_t bits) {
+    const __m256i pick = _mm256_set_epi64x(0x0303030303030303ll, 0x0202020202020202ll,
+                                           0x0101010101010101ll, 0x0000000000000000ll);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
+    /* each byte ORed with all bits but its own: all ones iff its bit is set */
+    v = _mm256_or_si256(v, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfell));
+    return _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
+}
+
+/* Sums of 4 adjacent products of unsigned a and signed b bytes: 8 x int32. */
+static inline __m256i rf_dot_u8s8(__m256i a, __m256i b) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+}
+
+/* The same for two signed operands (b must not be -128 where a < 0). */
+static inline __m256i rf_dot_s8s8(__m256i a, __m256i b) {
+    return rf_dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+}
+
+#endif /* RF_CPU_SIMD_X86_H */
