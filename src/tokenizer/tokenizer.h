@@ -146,7 +146,7 @@ typedef struct rf_tok_stream rf_tok_stream;
 rf_status rf__tok_stream_create(const rf_tokenizer *t, bool special, bool strip_leading_space,
                                 rf_tok_stream **out, rf_err *err);
 void rf__tok_stream_free(rf_tok_stream *s);
-/* *text/*len: the text completed by this token (may be empty); valid until
+/* text, len: the text completed by this token (may be empty); valid until
  * the next call on s. */
 rf_status rf__tok_stream_push(rf_tok_stream *s, int32_t id, const char **text, size_t *len,
                               rf_err *err);
