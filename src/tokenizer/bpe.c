@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "tokenizer/tok_heap.h"
 #include "tokenizer/tok_internal.h"
 
 typedef struct sym {
@@ -22,52 +23,16 @@ typedef struct sym {
 
 typedef struct bigram {
     uint32_t rank;
-    int32_t left, right;
-    uint32_t nl, nr; /* sizes when queued: a changed size means stale */
+    int32_t left;    /* the right symbol is left's next while the sizes hold */
+    uint16_t nl, nr; /* sizes when queued: a changed size means stale */
+    int32_t result;  /* token of the merged text, or -1 */
 } bigram;
-
-typedef struct heap {
-    bigram *v;
-    size_t n, cap;
-} heap;
 
 static inline bool bg_before(const bigram *a, const bigram *b) {
     return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
 }
 
-static bool heap_push(heap *h, bigram x) {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 64;
-        bigram *nv = rf__realloc(h->v, nc * sizeof *nv);
-        if (!nv) return false;
-        h->v = nv;
-        h->cap = nc;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!bg_before(&x, &h->v[p])) break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = x;
-    return true;
-}
-
-static bigram heap_pop(heap *h) {
-    bigram top = h->v[0], x = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && bg_before(&h->v[c + 1], &h->v[c])) c++;
-        if (!bg_before(&h->v[c], &x)) break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n) h->v[i] = x;
-    return top;
-}
+RF_HEAP_DEFINE(heap, bigram, bg_before)
 
 typedef struct work {
     sym *s;
@@ -77,13 +42,18 @@ typedef struct work {
     rf__buf enc;   /* byte-level encoding of the word (ignore_merges lookups) */
 } work;
 
-static bool add_bigram(const rf_tokenizer *t, work *w, int32_t l, int32_t r) {
-    if (l < 0 || r < 0) return true;
-    int32_t res;
-    int64_t rank = rf__tok_merge(t, w->s[l].id, w->s[r].id, &res);
+/* The bigram (l, l's next) if its texts merge; `push` false: only append. */
+static bool add_bigram(const rf_tokenizer *t, work *w, int32_t l, bool push) {
+    if (l < 0 || w->s[l].next < 0) return true;
+    const sym *L = &w->s[l], *R = &w->s[L->next];
+    int32_t res = -1;
+    int64_t rank = rf__tok_merge(t, L->id, R->id, &res);
     if (rank < 0) return true;
-    bigram b = {(uint32_t)rank, l, r, w->s[l].n, w->s[r].n};
-    return heap_push(&w->h, b);
+    bigram b = {(uint32_t)rank, l, (uint16_t)L->n, (uint16_t)R->n, res};
+    if (push) return heap_push(&w->h, b);
+    if (!heap_reserve(&w->h, 1)) return false;
+    w->h.v[w->h.n++] = b;
+    return true;
 }
 
 static rf_status encode_word(const rf_tokenizer *t, work *w, const uint8_t *bytes, size_t n, rf__ivec *out,
@@ -108,20 +78,22 @@ static rf_status encode_word(const rf_tokenizer *t, work *w, const uint8_t *byte
     for (size_t i = 0; i < n; i++)
         w->s[i] = (sym){(int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1, t->byte_tok[bytes[i]], (uint32_t)i, 1};
     w->h.n = 0;
-    for (size_t i = 1; i < n; i++)
-        if (!add_bigram(t, w, (int32_t)i - 1, (int32_t)i)) goto nomem;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (!add_bigram(t, w, (int32_t)i, false)) goto nomem;
+    heap_heapify(&w->h);
     while (w->h.n) {
         bigram b = heap_pop(&w->h);
-        sym *L = &w->s[b.left], *R = &w->s[b.right];
-        if (L->n == 0 || R->n == 0 || L->n != b.nl || R->n != b.nr) continue;
-        int32_t res = -1;
-        rf__tok_merge(t, L->id, R->id, &res);
+        sym *L = &w->s[b.left];
+        if (L->n != b.nl || L->next < 0) continue;
+        int32_t r = L->next;
+        sym *R = &w->s[r];
+        if (R->n != b.nr) continue;
         L->n += R->n;
-        L->id = res;
+        L->id = b.result;
         R->n = 0;
         L->next = R->next;
         if (R->next >= 0) w->s[R->next].prev = b.left;
-        if (!add_bigram(t, w, L->prev, b.left) || !add_bigram(t, w, b.left, L->next)) goto nomem;
+        if (!add_bigram(t, w, L->prev, true) || !add_bigram(t, w, b.left, true)) goto nomem;
     }
     for (int32_t i = 0; i >= 0; i = w->s[i].next) {
         const sym *s = &w->s[i];

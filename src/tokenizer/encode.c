@@ -118,7 +118,7 @@ static rf_status partition(const rf_tokenizer *t, const char *text, size_t len, 
         }
         gi = ge;
     }
-    qsort(cl, ncl, sizeof *cl, cmp_claim);
+    if (ncl) qsort(cl, ncl, sizeof *cl, cmp_claim);
     size_t pos = 0;
     for (size_t i = 0; i <= ncl; i++) {
         size_t end = i < ncl ? cl[i].pos : len;

@@ -2,11 +2,12 @@
  * spm.c - SentencePiece BPE (tokenizer.ggml.model "llama"): spaces become
  * U+2581, the text is split into UTF-8 characters, and the adjacent pair whose
  * concatenation is the highest-scoring vocabulary token is merged first
- * (leftmost first among equal scores), with a binary heap: O(n log n) for the
- * whole fragment. Symbols that are not tokens come out as byte tokens <0xXX>.
+ * (leftmost first among equal scores), with a heap: O(n log n) for the whole
+ * fragment. Symbols that are not tokens come out as byte tokens <0xXX>.
  */
 #include <string.h>
 
+#include "tokenizer/tok_heap.h"
 #include "tokenizer/tok_internal.h"
 
 typedef struct sym {
@@ -20,49 +21,12 @@ typedef struct bigram {
     uint32_t size;
 } bigram;
 
-typedef struct heap {
-    bigram *v;
-    size_t n, cap;
-} heap;
-
 /* Higher score first; equal scores: leftmost first. */
 static inline bool bg_before(const bigram *a, const bigram *b) {
     return a->score > b->score || (a->score == b->score && a->left < b->left);
 }
 
-static bool heap_push(heap *h, bigram x) {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 64;
-        bigram *nv = rf__realloc(h->v, nc * sizeof *nv);
-        if (!nv) return false;
-        h->v = nv;
-        h->cap = nc;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!bg_before(&x, &h->v[p])) break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = x;
-    return true;
-}
-
-static bigram heap_pop(heap *h) {
-    bigram top = h->v[0], x = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && bg_before(&h->v[c + 1], &h->v[c])) c++;
-        if (!bg_before(&h->v[c], &x)) break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n) h->v[i] = x;
-    return top;
-}
+RF_HEAP_DEFINE(heap, bigram, bg_before)
 
 static bool try_add(const rf_tokenizer *t, const char *s, const sym *sy, heap *h, int32_t l, int32_t r) {
     if (l < 0 || r < 0) return true;
@@ -96,30 +60,47 @@ rf_status rf__spm_encode(const rf_tokenizer *t, const char *text, size_t n, bool
         nsym++;
         off += l;
     }
-    for (size_t i = 1; i < nsym; i++)
-        if (!try_add(t, esc.p, sy, &h, (int32_t)i - 1, (int32_t)i)) goto nomem;
-    while (h.n) {
-        bigram b = heap_pop(&h);
-        sym *L = &sy[b.left], *R = &sy[b.right];
-        if (L->n == 0 || R->n == 0 || L->n + R->n != b.size) continue;
-        L->n += R->n;
-        R->n = 0;
-        L->next = R->next;
-        if (R->next >= 0) sy[R->next].prev = b.left;
-        if (!try_add(t, esc.p, sy, &h, L->prev, b.left) || !try_add(t, esc.p, sy, &h, b.left, L->next))
-            goto nomem;
-    }
-    for (int32_t i = 0; i >= 0; i = sy[i].next) {
-        int32_t id = rf__tok_find(t, esc.p + sy[i].off, sy[i].n);
-        if (id >= 0) {
-            rf__ivec_push(out, id);
-            continue;
+    /* Merge within chunks: when no vocabulary token has U+2581 after
+     * anything but U+2581, nothing merges across the start of a U+2581 that
+     * follows another character, so each such stretch can be done alone (the
+     * result is the same; the queue stays small and cache-resident). */
+    for (size_t c0 = 0; c0 < nsym;) {
+        size_t c1 = c0 + 1;
+        if (t->spm_chunks)
+            while (c1 < nsym && !(sy[c1].n == 3 && memcmp(esc.p + sy[c1].off, "\xe2\x96\x81", 3) == 0 &&
+                                  (uint8_t)esc.p[sy[c1].off - 1] != 0x81))
+                c1++;
+        else
+            c1 = nsym;
+        sy[c0].prev = -1;
+        sy[c1 - 1].next = -1;
+        h.n = 0;
+        for (size_t i = c0 + 1; i < c1; i++)
+            if (!try_add(t, esc.p, sy, &h, (int32_t)i - 1, (int32_t)i)) goto nomem;
+        while (h.n) {
+            bigram b = heap_pop(&h);
+            sym *L = &sy[b.left], *R = &sy[b.right];
+            if (L->n == 0 || R->n == 0 || L->n + R->n != b.size) continue;
+            L->n += R->n;
+            R->n = 0;
+            L->next = R->next;
+            if (R->next >= 0) sy[R->next].prev = b.left;
+            if (!try_add(t, esc.p, sy, &h, L->prev, b.left) || !try_add(t, esc.p, sy, &h, b.left, L->next))
+                goto nomem;
         }
-        for (uint32_t k = 0; k < sy[i].n; k++) {
-            int32_t b = t->byte_tok[(uint8_t)esc.p[sy[i].off + k]];
-            if (b < 0) b = t->unk; /* vocabulary without byte tokens */
-            if (b >= 0) rf__ivec_push(out, b);
+        for (int32_t i = (int32_t)c0; i >= 0; i = sy[i].next) {
+            int32_t id = rf__tok_find(t, esc.p + sy[i].off, sy[i].n);
+            if (id >= 0) {
+                rf__ivec_push(out, id);
+                continue;
+            }
+            for (uint32_t k = 0; k < sy[i].n; k++) {
+                int32_t b = t->byte_tok[(uint8_t)esc.p[sy[i].off + k]];
+                if (b < 0) b = t->unk; /* vocabulary without byte tokens */
+                if (b >= 0) rf__ivec_push(out, b);
+            }
         }
+        c0 = c1;
     }
     goto out;
 nomem:

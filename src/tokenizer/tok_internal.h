@@ -122,6 +122,7 @@ struct rf_tokenizer {
     int32_t fim_pre, fim_suf, fim_mid, fim_pad, fim_rep, fim_sep;
     bool add_bos, add_eos, add_sep, add_space_prefix, remove_extra_ws, escape_ws, ws_suffix;
     bool clean_spaces, ignore_merges, lowercase, strip_accents;
+    bool spm_chunks;    /* no token has U+2581 after another character */
 
     int32_t *eog;       /* sorted ids */
     size_t n_eog;

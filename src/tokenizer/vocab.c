@@ -597,6 +597,17 @@ rf_status rf__tokenizer_create(const rf_vocab_desc *d, rf_tokenizer **out, rf_er
     g_sort_tok = NULL;
 
     if ((st = build_pieces(t, err))) goto fail;
+    if (t->kind == RF_TOK_SPM) {
+        t->spm_chunks = true;
+        for (uint32_t i = 0; i < t->n_tokens && t->spm_chunks; i++) {
+            const char *s = rf__tok_text(t, (int32_t)i);
+            for (uint32_t k = 1; k + 3 <= t->len[i]; k++)
+                if (memcmp(s + k, "\xe2\x96\x81", 3) == 0 && (k < 3 || memcmp(s + k - 3, "\xe2\x96\x81", 3) != 0)) {
+                    t->spm_chunks = false;
+                    break;
+                }
+        }
+    }
     model_attr_fixes(t, d);
 
     if (t->kind == RF_TOK_WPM && (st = rf__wpm_init(t, err))) goto fail;
