@@ -26,6 +26,7 @@ static void usage(FILE *f) {
             "                        -> {\"ids\": [...], \"decoded_hex\": ...}\n"
             "                      {\"decode\": [ids], \"remove_special\": b, \"unparse_special\": b}\n"
             "                        -> {\"hex\": ...}\n"
+            "                      {\"info\": true} -> model type and flags\n"
             "                      failures answer {\"error\": message}\n");
 }
 
@@ -88,6 +89,19 @@ static json_t *batch_one(const rf_tokenizer *tok, const char *line, size_t len) 
     rf_err err = {0};
     if (!req || !json_is_object(req)) {
         json_object_set_new(resp, "error", json_string(req ? "request is not an object" : je.text));
+        goto out;
+    }
+    if (json_is_true(json_object_get(req, "info"))) {
+        static const char *const kinds[] = {"", "spm", "bpe", "wpm", "ugm"};
+        json_object_set_new(resp, "kind", json_string(kinds[rf__tokenizer_kind(tok)]));
+        json_object_set_new(resp, "pre", json_string(rf__tokenizer_pre(tok)));
+        json_object_set_new(resp, "n_vocab", json_integer(rf__tokenizer_n_vocab(tok)));
+        json_object_set_new(resp, "bos", json_integer(rf__tokenizer_bos(tok)));
+        json_object_set_new(resp, "eos", json_integer(rf__tokenizer_eos(tok)));
+        json_object_set_new(resp, "add_bos", json_boolean(rf__tokenizer_add_bos(tok)));
+        json_object_set_new(resp, "add_eos", json_boolean(rf__tokenizer_add_eos(tok)));
+        json_object_set_new(resp, "add_space_prefix", json_boolean(rf__tokenizer_add_space_prefix(tok)));
+        json_object_set_new(resp, "clean_spaces", json_boolean(rf__tokenizer_clean_spaces(tok)));
         goto out;
     }
     dec = json_object_get(req, "decode");

@@ -177,6 +177,9 @@ int32_t rf__tokenizer_fim_suf(const rf_tokenizer *t);
 int32_t rf__tokenizer_fim_mid(const rf_tokenizer *t);
 bool rf__tokenizer_add_bos(const rf_tokenizer *t);
 bool rf__tokenizer_add_eos(const rf_tokenizer *t);
+bool rf__tokenizer_add_space_prefix(const rf_tokenizer *t);
+/* Whether decoding tidies " ," and the like (clean_up_tokenization_spaces). */
+bool rf__tokenizer_clean_spaces(const rf_tokenizer *t);
 /* End of generation: EOS, EOT, EOM and the other end tokens llama.cpp lists. */
 bool rf__tokenizer_is_eog(const rf_tokenizer *t, int32_t id);
 size_t rf__tokenizer_eog_ids(const rf_tokenizer *t, const int32_t **ids);

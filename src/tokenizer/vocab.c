@@ -698,6 +698,8 @@ int32_t rf__tokenizer_fim_suf(const rf_tokenizer *t) { return t->fim_suf; }
 int32_t rf__tokenizer_fim_mid(const rf_tokenizer *t) { return t->fim_mid; }
 bool rf__tokenizer_add_bos(const rf_tokenizer *t) { return t->add_bos; }
 bool rf__tokenizer_add_eos(const rf_tokenizer *t) { return t->add_eos; }
+bool rf__tokenizer_add_space_prefix(const rf_tokenizer *t) { return t->add_space_prefix; }
+bool rf__tokenizer_clean_spaces(const rf_tokenizer *t) { return t->clean_spaces; }
 
 bool rf__tokenizer_is_eog(const rf_tokenizer *t, int32_t id) {
     if (!valid_id(t, id)) return false;
