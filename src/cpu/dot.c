@@ -89,19 +89,24 @@ static void init(void) {
                 if (impl_on[order[k]] && tables[order[k]].quant[at]) q = tables[order[k]].quant[at];
                 if (order[k] == i) break;
             }
-            entries[i][t] = (rf_cpu_dot){at, q, tables[i].dot[t], impl_names[i]};
+            entries[i][t] = (rf_cpu_dot){at, q, tables[i].dot[t], tables[i].dot_multi[t], impl_names[i]};
         }
         rf_vec_dot_fn dot = NULL;
+        rf_vec_dot_multi_fn multi = NULL;
         rf_act_quant_fn quant = NULL;
         const char *name = NULL;
         for (size_t k = 0; k < RF_ARRAY_LEN(order); k++) {
             int i = order[k];
             if (!impl_on[i]) continue;
-            if (tables[i].dot[t]) { dot = tables[i].dot[t]; name = impl_names[i]; }
+            if (tables[i].dot[t]) {
+                dot = tables[i].dot[t];
+                multi = tables[i].dot_multi[t];
+                name = impl_names[i];
+            }
             if (tables[i].quant[at]) quant = tables[i].quant[at];
             if (i == cap) break;
         }
-        if (dot && quant) best[t] = (rf_cpu_dot){at, quant, dot, name};
+        if (dot && quant) best[t] = (rf_cpu_dot){at, quant, dot, multi, name};
     }
 }
 

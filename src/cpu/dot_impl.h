@@ -143,6 +143,7 @@ static inline void rf__k3_scales_fast(const uint8_t *q, int8_t sc[16]) {
  * formats the quantizer); the dispatcher fills act_type and impl. */
 typedef struct rf_dot_table {
     rf_vec_dot_fn dot[RF_TYPE_COUNT];
+    rf_vec_dot_multi_fn dot_multi[RF_TYPE_COUNT]; /* optional */
     rf_act_quant_fn quant[RF_TYPE_COUNT]; /* indexed by activation type */
 } rf_dot_table;
 

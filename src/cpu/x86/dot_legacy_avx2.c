@@ -181,22 +181,28 @@ static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
     const int64_t nb = n / 32;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     float summs = 0.0f;
     int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-        __m256i p1 = rf_dot_u8s8(rf_nibbles32(x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib + 1].d) * rf_f16(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-        summs += rf_f16(x[ib].m) * rf_f16(y[ib].s) + rf_f16(x[ib + 1].m) * rf_f16(y[ib + 1].s);
+    for (; ib + 4 <= nb; ib += 4) {
+        /* [d*dy, m*s] of the 4 blocks; the odd lanes sum into accm */
+        __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
+        accm = _mm256_add_ps(accm, ds);
+        for (int k = 0; k < 4; k += 2) {
+            __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib + k].qs), _mm256_loadu_si256((const __m256i *)y[ib + k].qs));
+            __m256i p1 = rf_dot_u8s8(rf_nibbles32(x[ib + k + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + k + 1].qs));
+            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k)), _mm256_cvtepi32_ps(p0), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k + 2)), _mm256_cvtepi32_ps(p1), acc1);
+        }
     }
     for (; ib < nb; ib++) {
         __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
         summs += rf_f16(x[ib].m) * rf_f16(y[ib].s);
     }
-    *s = rf_hsum_ps256(_mm256_add_ps(acc0, acc1)) + summs;
+    /* odd lanes of accm hold the m*s sums */
+    __m256 odd = _mm256_blend_ps(_mm256_setzero_ps(), accm, 0xAA);
+    *s = rf_hsum_ps256(_mm256_add_ps(acc0, acc1)) + rf_hsum_ps256(odd) + summs;
 }
 
 static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
