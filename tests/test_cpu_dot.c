@@ -155,7 +155,7 @@ static bool test_type(rf_type t) {
      * tests/py/test_cpu_dot_gguf.py (against gguf); SIMD-vs-scalar runs. */
     bool have_ref = tr->to_f32 != NULL;
     const rf_type_traits *at = rf_type_get(best->act_type);
-    static const int64_t sizes[] = {256, 512, 4096};
+    static const int64_t sizes[] = {100, 160, 256, 512, 1000, 4096}; /* odd sizes reach the tails */
     char line[256];
     int used = snprintf(line, sizeof line, "%-8s act %-5s", tr->name, at->name);
     double worst_ref = 0.0, worst_simd = 0.0;

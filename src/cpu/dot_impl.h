@@ -123,6 +123,21 @@ static inline void rf__k3_scales(const uint8_t *q, int8_t sc[16]) {
     }
 }
 
+/* The same with 32-bit word operations (as ggml's kernels do), for SIMD
+ * kernels where the per-byte loop above would dominate. */
+static inline void rf__k3_scales_fast(const uint8_t *q, int8_t sc[16]) {
+    uint32_t a[3], o[4];
+    memcpy(a, q, 12);
+    const uint32_t m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
+    o[0] = (a[0] & m4) | ((a[2] & m2) << 4);
+    o[1] = (a[1] & m4) | (((a[2] >> 2) & m2) << 4);
+    o[2] = ((a[0] >> 4) & m4) | (((a[2] >> 4) & m2) << 4);
+    o[3] = ((a[1] >> 4) & m4) | (((a[2] >> 6) & m2) << 4);
+    /* bytes 0..63 -> -32..31 without borrows between bytes */
+    for (int k = 0; k < 4; k++) o[k] = ((o[k] | 0x80808080u) - 0x20202020u) ^ 0x80808080u;
+    memcpy(sc, o, 16);
+}
+
 /* ---- implementation tables ----------------------------------------------------
  * Each implementation fills the entries it has (vec_dot, and for activation
  * formats the quantizer); the dispatcher fills act_type and impl. */

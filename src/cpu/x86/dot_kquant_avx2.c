@@ -124,14 +124,13 @@ static void dot_q3_k(int64_t n, float *s, const void *w, const void *a) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const int8_t *q8 = y[i].qs;
-        int8_t sc[16];
-        rf__k3_scales(x[i].scales, sc);
+        __m128i sc = rf_k3_scales_x86(x[i].scales);
         /* weights stored as value + 4 in 0..7: subtract 4 * sum(scale * bsum) */
-        __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc)), ld(y[i].bsums));
+        __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), ld(y[i].bsums));
         __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 2));
         __m256i hm = ld(x[i].hmask);
         for (int h = 0; h < 2; h++) {
-            __m256i s16 = bcast_s8x8(sc + 8 * h);
+            __m256i s16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc, 8) : sc));
             __m256i q3 = ld(x[i].qs + 32 * h);
             for (int sh = 0; sh < 4; sh++) {
                 __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + sh), m1);
@@ -145,25 +144,6 @@ static void dot_q3_k(int64_t n, float *s, const void *w, const void *a) {
     *s = rf_hsum_ps256(acc);
 }
 
-/* Scales and mins of Q4_K / Q5_K as 8 bytes each. */
-static inline void k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
-    uint32_t u[3];
-    memcpy(u, q, 12);
-    uint32_t s0 = u[0] & 0x3f3f3f3fu, m0 = u[1] & 0x3f3f3f3fu;
-    uint32_t s1 = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
-    uint32_t m1 = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
-    memcpy(sc, &s0, 4);
-    memcpy(sc + 4, &s1, 4);
-    memcpy(mn, &m0, 4);
-    memcpy(mn + 4, &m1, 4);
-}
-
-/* sum over the 8 groups of 32 of min[g] * (bsums[2g] + bsums[2g+1]): 4 x int32 */
-static inline __m128i k4_minsum(const uint8_t mn[8], const int16_t *bsums) {
-    __m128i b0 = _mm_loadu_si128((const __m128i *)bsums), b1 = _mm_loadu_si128((const __m128i *)(bsums + 8));
-    return _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn)), _mm_hadd_epi16(b0, b1));
-}
-
 static void dot_q4_k(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_k *x = w;
     const rf_blk_q8_k *y = a;
@@ -172,11 +152,11 @@ static void dot_q4_k(int64_t n, float *s, const void *w, const void *a) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const int8_t *q8 = y[i].qs;
-        uint8_t sc[8], mn[8];
-        k4_scales(x[i].scales, sc, mn);
+        __m128i sc8, mn8;
+        rf_k4_scales_x86(x[i].scales, &sc8, &mn8);
         float yd = y[i].d;
-        accm = _mm_fmadd_ps(_mm_set1_ps(rf_f16(x[i].dmin) * yd), _mm_cvtepi32_ps(k4_minsum(mn, y[i].bsums)), accm);
-        __m256i s16 = bcast_u8x8(sc);
+        accm = _mm_fmadd_ps(_mm_set1_ps(rf_f16(x[i].dmin) * yd), _mm_cvtepi32_ps(rf_k4_minsum_x86(mn8, y[i].bsums)), accm);
+        __m256i s16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sc8));
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
             __m256i q4 = ld(x[i].qs + 32 * j);
@@ -200,11 +180,11 @@ static void dot_q5_k(int64_t n, float *s, const void *w, const void *a) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const int8_t *q8 = y[i].qs;
-        uint8_t sc[8], mn[8];
-        k4_scales(x[i].scales, sc, mn);
+        __m128i sc8, mn8;
+        rf_k4_scales_x86(x[i].scales, &sc8, &mn8);
         float yd = y[i].d;
-        accm = _mm_fmadd_ps(_mm_set1_ps(rf_f16(x[i].dmin) * yd), _mm_cvtepi32_ps(k4_minsum(mn, y[i].bsums)), accm);
-        __m256i s16 = bcast_u8x8(sc);
+        accm = _mm_fmadd_ps(_mm_set1_ps(rf_f16(x[i].dmin) * yd), _mm_cvtepi32_ps(rf_k4_minsum_x86(mn8, y[i].bsums)), accm);
+        __m256i s16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sc8));
         __m256i hb = ld(x[i].qh);
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
