@@ -12,6 +12,8 @@
 #include "cpu/dot_impl.h"
 #include "cpu/x86/simd_x86.h"
 
+#define RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* ties to even */
+
 /* Shuffle masks: in an 8 x int16 vector broadcast to both 128-bit lanes,
  * kPair[k] fills the low lane with element 2k and the high lane with
  * element 2k+1; kOne[k] fills both with element k. */
@@ -65,13 +67,12 @@ static void act_q8_k(const float *x, void *dst, int64_t n) {
         }
         float iscale = -127.0f / max;
         const __m256 vs = _mm256_set1_ps(iscale);
-        const int rnd = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
         const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         for (int j = 0; j < 256; j += 32) {
-            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vs), rnd));
-            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8), vs), rnd));
-            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 16), vs), rnd));
-            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 24), vs), rnd));
+            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vs), RND));
+            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8), vs), RND));
+            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 16), vs), RND));
+            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 24), vs), RND));
             __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
             p = _mm256_min_epi8(_mm256_permutevar8x32_epi32(p, perm), _mm256_set1_epi8(127));
             _mm256_storeu_si256((__m256i *)(y[ib].qs + j), p);
