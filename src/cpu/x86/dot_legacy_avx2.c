@@ -251,7 +251,75 @@ static void dot_iq4_nl(int64_t n, float *s, const void *w, const void *a) {
     *s = rf_hsum_ps256(acc);
 }
 
+/* ---- several activation rows per weight row (prefill) -------------------------------- */
+
+#define MULTI_MAX 4
+
+__attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s, const void *w,
+                                                              const void *const *a, const int na) {
+    const rf_blk_q8_0 *x = w;
+    __m256 acc[MULTI_MAX];
+    for (int r = 0; r < na; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        __m256i qx = _mm256_loadu_si256((const __m256i *)x[ib].qs);
+        __m256i ax = _mm256_sign_epi8(qx, qx);
+        float d = rf_f16(x[ib].d);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r] + ib;
+            __m256i p = rf_dot_u8s8(ax, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+        }
+    }
+    for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]);
+}
+
+__attribute__((always_inline)) static inline void q4_1_multi(int64_t n, float *s, const void *w,
+                                                              const void *const *a, const int na) {
+    const rf_blk_q4_1 *x = w;
+    const int64_t nb = n / 32;
+    __m256 acc[MULTI_MAX], accm[MULTI_MAX];
+    float summs[MULTI_MAX] = {0};
+    for (int r = 0; r < na; r++) { acc[r] = _mm256_setzero_ps(); accm[r] = _mm256_setzero_ps(); }
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        __m256i u[4];
+        for (int k = 0; k < 4; k++) u[k] = rf_nibbles32(x[ib + k].qs);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
+            __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), y, sizeof(*y));
+            accm[r] = _mm256_add_ps(accm[r], ds);
+            for (int k = 0; k < 4; k++) {
+                __m256i p = rf_dot_u8s8(u[k], _mm256_loadu_si256((const __m256i *)y[k].qs));
+                acc[r] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k)), _mm256_cvtepi32_ps(p), acc[r]);
+            }
+        }
+    }
+    for (; ib < nb; ib++) {
+        __m256i u = rf_nibbles32(x[ib].qs);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
+            __m256i p = rf_dot_u8s8(u, _mm256_loadu_si256((const __m256i *)y->qs));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+            summs[r] += rf_f16(x[ib].m) * rf_f16(y->s);
+        }
+    }
+    for (int r = 0; r < na; r++)
+        s[r] = rf_hsum_ps256(acc[r]) + rf_hsum_ps256(_mm256_blend_ps(_mm256_setzero_ps(), accm[r], 0xAA)) + summs[r];
+}
+
+#define MULTI_ENTRY(NAME, KERNEL)                                                          \
+    static void NAME(int64_t n, float *s, const void *w, const void *const *a, int na) { \
+        for (; na >= 4; na -= 4, s += 4, a += 4) KERNEL(n, s, w, a, 4);                   \
+        if (na == 3) KERNEL(n, s, w, a, 3);                                                \
+        else if (na == 2) KERNEL(n, s, w, a, 2);                                           \
+        else if (na == 1) KERNEL(n, s, w, a, 1);                                           \
+    }
+MULTI_ENTRY(dot_multi_q8_0, q8_0_multi)
+MULTI_ENTRY(dot_multi_q4_1, q4_1_multi)
+
 void rf__dot_fill_avx2_legacy(rf_dot_table *t) {
+    t->dot_multi[RF_TYPE_Q8_0] = dot_multi_q8_0;
+    t->dot_multi[RF_TYPE_Q4_1] = dot_multi_q4_1;
     t->dot[RF_TYPE_F32] = dot_f32;
     t->dot[RF_TYPE_F16] = dot_f16;
     t->dot[RF_TYPE_BF16] = dot_bf16;
