@@ -36,4 +36,7 @@ const rf_cpu_dot *rf__cpu_dot_get(rf_type t);
  * not supported by this CPU: used by tests to compare every path. */
 const rf_cpu_dot *rf__cpu_dot_get_impl(rf_type t, const char *impl);
 
+/* The names rf__cpu_dot_get_impl knows, whether built and supported or not. */
+const char *const *rf__cpu_dot_impls(int *count);
+
 #endif /* RF_CPU_DOT_H */

@@ -19,6 +19,10 @@
 
 #define RF_GGUF_MAX_DIMS 4
 #define RF_GGUF_DEFAULT_ALIGNMENT 32
+/* general.alignment must be a power of two in [1, RF_GGUF_MAX_ALIGNMENT]. */
+#define RF_GGUF_MAX_ALIGNMENT (1u << 20)
+/* Arrays of arrays are accepted up to this depth (a top-level array is depth 1). */
+#define RF_GGUF_MAX_NESTING 16
 
 /* Metadata value types, numbered as in the file format. */
 typedef enum rf_gguf_vtype {
@@ -93,6 +97,8 @@ uint32_t rf_gguf_version(const rf_gguf *g);
 uint64_t rf_gguf_alignment(const rf_gguf *g);
 uint32_t rf_gguf_n_splits(const rf_gguf *g);
 uint64_t rf_gguf_file_size(const rf_gguf *g);  /* all splits together */
+/* Offset of the data section within split `split` (0 if out of range). */
+uint64_t rf_gguf_data_offset(const rf_gguf *g, uint32_t split);
 
 /* ---- metadata ---- */
 uint64_t rf_gguf_n_kv(const rf_gguf *g);
@@ -152,6 +158,10 @@ rf_status rf_gguf_writer_set_arr(rf_gguf_writer *w, const char *key, rf_gguf_vty
                                  const void *data, uint64_t n); /* numeric elements, packed */
 rf_status rf_gguf_writer_set_arr_str(rf_gguf_writer *w, const char *key,
                                      const char *const *strs, uint64_t n);
+/* Sets any value: a scalar of any type, a string, or an array whose
+ * v.arr.data/nbytes hold the GGUF encoding of its n elements (as returned by
+ * the reader; arrays of arrays included). The encoding is validated. */
+rf_status rf_gguf_writer_set_value(rf_gguf_writer *w, const char *key, const rf_gguf_value *v);
 /* Copies key/value `i` of `src` verbatim (any type, nested arrays included). */
 rf_status rf_gguf_writer_copy_kv(rf_gguf_writer *w, const rf_gguf *src, uint64_t i);
 /* Declares a tensor; `data` (nbytes as implied by type and shape) is read
