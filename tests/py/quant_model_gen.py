@@ -73,6 +73,9 @@ PRESETS = {
     "Q5_K_S": 16, "Q5_K_M": 17, "Q6_K": 18, "IQ4_NL": 25, "IQ4_XS": 30, "MXFP4_MOE": 38,
 }
 
+# Presets applied to the SmolLM2 model itself (requantized from its Q4_1/Q8_0 tensors).
+SMOL_PRESETS = ["Q8_0", "Q4_0", "Q4_K_M"]
+
 # Types for the precision test (--pure), with the LLAMA_FTYPE_* whose default type it is.
 PURE_TYPES = {
     "F16": 1, "BF16": 32, "Q8_0": 7, "Q4_0": 2, "Q4_1": 3, "Q5_0": 8, "Q5_1": 9,
@@ -195,11 +198,9 @@ def smol_tensors(model_path):
     out = []
     for name, rows in SMOL_TENSORS:
         t = by_name[name]
-        a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
-        a = a.reshape(-1, int(t.shape[0]))
-        if rows:
-            a = a[:rows]
-        out.append((name, np.ascontiguousarray(a)))
+        data = t.data[:rows] if rows else t.data  # one row per data row, for every type
+        a = gguf.quants.dequantize(data, t.tensor_type).astype(np.float32)
+        out.append((name, np.ascontiguousarray(a.reshape(-1, int(t.shape[0])))))
     return out
 
 
