@@ -5,7 +5,9 @@
  * memory bandwidth, so this is the number to compare with the machine's).
  *
  *   bench_dot [--types q4_K,q6_K] [--impls scalar,avx2] [--rows R] [--cols C]
- *             [--seconds S]
+ *             [--seconds S] [--batch B]
+ * --batch B multiplies each weight row with B activation rows at once
+ * (vec_dot_multi, as prefill does) and reports the time per activation row.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ static bool in_list(const char *list, const char *name) {
 
 int main(int argc, char **argv) {
     const char *types = NULL, *impls = NULL;
+    int batch = 1;
     long rows = 4096, cols = 4096;
     double seconds = 0.5;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -53,12 +56,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--rows")) rows = strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--cols")) cols = strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--seconds")) seconds = strtod(argv[i + 1], NULL);
+        else if (!strcmp(argv[i], "--batch")) batch = (int)strtol(argv[i + 1], NULL, 10);
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
+    if (batch < 1 || batch > 64) { fprintf(stderr, "--batch must be 1..64\n"); return 2; }
     if (rows <= 0 || cols <= 0 || cols % 256) { fprintf(stderr, "cols must be a multiple of 256\n"); return 2; }
     char feats[256];
     rf__cpu_features_string(feats, sizeof feats);
-    printf("# %ld x %ld matrix-vector product, one thread; cpu: %s\n", rows, cols, feats);
+    printf("# %ld x %ld matrix-vector product%s, one thread; cpu: %s\n", rows, cols,
+           batch > 1 ? " (batched, time per activation row)" : "", feats);
     printf("| type | impl | MB | best ms | best GB/s | median GB/s |\n|---|---|---|---|---|---|\n");
     int nimpl;
     const char *const *names = rf__cpu_dot_impls(&nimpl);
@@ -113,17 +119,28 @@ int main(int argc, char **argv) {
             if (!in_list(impls, names[k])) continue;
             const rf_cpu_dot *d = rf__cpu_dot_get_impl(t, names[k]);
             if (!d) continue;
-            void *a = malloc(rf_type_row_size(d->act_type, cols));
+            size_t as = rf_type_row_size(d->act_type, cols);
+            uint8_t *a = malloc(as * (size_t)batch);
+            const void *arow[64];
+            float outb[64];
+            for (int b = 0; b < batch; b++) arow[b] = a + (size_t)b * as;
             /* Time each product alone; report the best (the machine may be
              * shared) and the median. */
-            double times[4096];
+            static double times[4096];
             int reps = 0;
             double t_end = rf__now() + seconds;
             do {
                 double t0 = rf__now();
-                d->quantize_act(x, a, cols);
-                for (long r = 0; r < rows; r++) d->vec_dot(cols, &out[r], w + (size_t)r * rs, a);
-                times[reps++] = rf__now() - t0;
+                for (int b = 0; b < batch; b++) d->quantize_act(x, a + (size_t)b * as, cols);
+                if (batch == 1) {
+                    for (long r = 0; r < rows; r++) d->vec_dot(cols, &out[r], w + (size_t)r * rs, a);
+                } else {
+                    for (long r = 0; r < rows; r++) {
+                        rf__cpu_dot_multi(d, cols, outb, w + (size_t)r * rs, arow, batch);
+                        out[r] = outb[0];
+                    }
+                }
+                times[reps++] = (rf__now() - t0) / batch;
             } while (rf__now() < t_end && reps < 4096);
             qsort(times, (size_t)reps, sizeof(double), cmp_double);
             double best = times[0], med = times[reps / 2], mb = rs * (double)rows / 1e6;

@@ -60,6 +60,7 @@ static int impl_index(const char *name) {
 
 static void init(void) {
     for (uint32_t h = 0; h < (1u << 16); h++) rf__dot_f16_table[h] = rf__fp16_to_fp32((uint16_t)h);
+    for (int b = 0; b < 256; b++) rf__ue4m3_half_table[b] = rf__ue4m3_half((uint8_t)b);
 
     rf_dot_table *sc = &tables[IMPL_SCALAR];
     rf__dot_fill_float(sc);
@@ -89,19 +90,24 @@ static void init(void) {
                 if (impl_on[order[k]] && tables[order[k]].quant[at]) q = tables[order[k]].quant[at];
                 if (order[k] == i) break;
             }
-            entries[i][t] = (rf_cpu_dot){at, q, tables[i].dot[t], impl_names[i]};
+            entries[i][t] = (rf_cpu_dot){at, q, tables[i].dot[t], tables[i].dot_multi[t], impl_names[i]};
         }
         rf_vec_dot_fn dot = NULL;
+        rf_vec_dot_multi_fn multi = NULL;
         rf_act_quant_fn quant = NULL;
         const char *name = NULL;
         for (size_t k = 0; k < RF_ARRAY_LEN(order); k++) {
             int i = order[k];
             if (!impl_on[i]) continue;
-            if (tables[i].dot[t]) { dot = tables[i].dot[t]; name = impl_names[i]; }
+            if (tables[i].dot[t]) {
+                dot = tables[i].dot[t];
+                multi = tables[i].dot_multi[t];
+                name = impl_names[i];
+            }
             if (tables[i].quant[at]) quant = tables[i].quant[at];
             if (i == cap) break;
         }
-        if (dot && quant) best[t] = (rf_cpu_dot){at, quant, dot, name};
+        if (dot && quant) best[t] = (rf_cpu_dot){at, quant, dot, multi, name};
     }
 }
 

@@ -70,8 +70,8 @@ static inline const void *act_row(const mm_plan *p, const rf_tensor *x, rf_cpu_e
 /* One weight row against a list of activation rows. */
 static inline void row_dots(const mm_plan *p, rf_type wt, int64_t n, const void *w,
                             const void *const *acts, int n_act, float *out, float *tmp) {
-    if (p->dot) {
-        for (int t = 0; t < n_act; t++) p->dot->vec_dot(n, &out[t], w, acts[t]);
+    if (p->dot) { /* decodes the weight row once for several tokens where it can */
+        rf__cpu_dot_multi(p->dot, n, out, w, acts, n_act);
         return;
     }
     const rf_cpu_vec *v = rf__cpu_vec();

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cpu_features.h"
 
 static float dot_f32(int64_t n, const float *a, const float *b) {
     float s = 0.0f;
@@ -41,11 +42,8 @@ const rf_cpu_vec *rf__cpu_vec_scalar(void) { return &vec_scalar; }
 #if defined(__x86_64__) || defined(__i386__)
 const rf_cpu_vec *rf__cpu_vec_avx2_table(void);
 const rf_cpu_vec *rf__cpu_vec_avx2(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
-        return rf__cpu_vec_avx2_table();
-    return NULL;
+    /* CPUID + XGETBV (cpu_features.c): clang's __builtin_cpu_supports knows no "f16c" */
+    return rf__cpu_has_avx2() ? rf__cpu_vec_avx2_table() : NULL;
 }
 #else
 const rf_cpu_vec *rf__cpu_vec_avx2(void) { return NULL; }

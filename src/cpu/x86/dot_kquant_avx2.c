@@ -12,6 +12,8 @@
 #include "cpu/dot_impl.h"
 #include "cpu/x86/simd_x86.h"
 
+#define RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* ties to even */
+
 /* Shuffle masks: in an 8 x int16 vector broadcast to both 128-bit lanes,
  * kPair[k] fills the low lane with element 2k and the high lane with
  * element 2k+1; kOne[k] fills both with element k. */
@@ -65,13 +67,12 @@ static void act_q8_k(const float *x, void *dst, int64_t n) {
         }
         float iscale = -127.0f / max;
         const __m256 vs = _mm256_set1_ps(iscale);
-        const int rnd = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
         const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         for (int j = 0; j < 256; j += 32) {
-            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vs), rnd));
-            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8), vs), rnd));
-            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 16), vs), rnd));
-            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 24), vs), rnd));
+            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vs), RND));
+            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8), vs), RND));
+            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 16), vs), RND));
+            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 24), vs), RND));
             __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
             p = _mm256_min_epi8(_mm256_permutevar8x32_epi32(p, perm), _mm256_set1_epi8(127));
             _mm256_storeu_si256((__m256i *)(y[ib].qs + j), p);
@@ -256,7 +257,103 @@ static void dot_iq4_xs(int64_t n, float *s, const void *w, const void *a) {
     *s = rf_hsum_ps256(acc);
 }
 
+/* ---- several activation rows per weight row (prefill) -----------------------------
+ * The weights of a super-block are decoded once and dotted with up to 4
+ * activation rows; NA is a compile-time constant in each copy. */
+
+#define MULTI_MAX 4
+
+__attribute__((always_inline)) static inline void q4k_multi(int64_t n, float *s, const void *w,
+                                                             const void *const *a, const int na) {
+    const rf_blk_q4_k *x = w;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[MULTI_MAX];
+    __m128 accm[MULTI_MAX];
+    for (int r = 0; r < na; r++) { acc[r] = _mm256_setzero_ps(); accm[r] = _mm_setzero_ps(); }
+    for (int64_t i = 0; i < n / 256; i++) {
+        __m128i sc8, mn8;
+        rf_k4_scales_x86(x[i].scales, &sc8, &mn8);
+        __m256i s16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sc8));
+        float d = rf_f16(x[i].d), dmin = rf_f16(x[i].dmin);
+        for (int h = 0; h < 2; h++) { /* two halves keep the decoded weights in registers */
+            __m256i u[4], sc[4];
+            for (int j = 0; j < 2; j++) {
+                __m256i q4 = ld(x[i].qs + 64 * h + 32 * j);
+                u[2 * j] = _mm256_and_si256(q4, m4);
+                u[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+                sc[2 * j] = one(s16, 4 * h + 2 * j);
+                sc[2 * j + 1] = one(s16, 4 * h + 2 * j + 1);
+            }
+            for (int r = 0; r < na; r++) {
+                const rf_blk_q8_k *y = (const rf_blk_q8_k *)a[r] + i;
+                const int8_t *q8 = y->qs + 128 * h;
+                __m256i sumi = _mm256_madd_epi16(_mm256_maddubs_epi16(u[0], ld(q8)), sc[0]);
+                for (int k = 1; k < 4; k++)
+                    sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], ld(q8 + 32 * k)), sc[k]));
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(sumi), acc[r]);
+                if (h == 0)
+                    accm[r] = _mm_fmadd_ps(_mm_set1_ps(dmin * y->d), _mm_cvtepi32_ps(rf_k4_minsum_x86(mn8, y->bsums)), accm[r]);
+            }
+        }
+    }
+    for (int r = 0; r < na; r++) {
+        __m128 m = _mm_add_ps(accm[r], _mm_movehl_ps(accm[r], accm[r]));
+        m = _mm_add_ss(m, _mm_movehdup_ps(m));
+        s[r] = rf_hsum_ps256(acc[r]) - _mm_cvtss_f32(m);
+    }
+}
+
+__attribute__((always_inline)) static inline void q6k_multi(int64_t n, float *s, const void *w,
+                                                             const void *const *a, const int na) {
+    const rf_blk_q6_k *x = w;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    const __m256i m2b = _mm256_set1_epi8(0x0C), m2c = _mm256_set1_epi8(0x30), m2d = _mm256_set1_epi8((char)0xC0);
+    __m256 acc[MULTI_MAX];
+    __m256i corr[MULTI_MAX];
+    for (int r = 0; r < na; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_k *y = (const rf_blk_q8_k *)a[r] + i;
+            corr[r] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, ld(y->bsums)), 5));
+        }
+        for (int h = 0; h < 2; h++) {
+            __m256i s16 = bcast_s8x8(x[i].scales + 8 * h);
+            __m256i ql0 = ld(x[i].ql + 64 * h), ql1 = ld(x[i].ql + 64 * h + 32), qh = ld(x[i].qh + 32 * h);
+            __m256i v[4], sc[4];
+            v[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+            v[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2b), 2));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m2c));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(qh, m2d), 2));
+            for (int k = 0; k < 4; k++) sc[k] = pair(s16, k);
+            for (int r = 0; r < na; r++) {
+                const int8_t *q8 = ((const rf_blk_q8_k *)a[r] + i)->qs + 128 * h;
+                for (int k = 0; k < 4; k++)
+                    corr[r] = _mm256_add_epi32(corr[r], _mm256_madd_epi16(_mm256_maddubs_epi16(v[k], ld(q8 + 32 * k)), sc[k]));
+            }
+        }
+        float d = rf_f16(x[i].d);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_k *y = (const rf_blk_q8_k *)a[r] + i;
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(corr[r]), acc[r]);
+        }
+    }
+    for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]);
+}
+
+#define MULTI_ENTRY(NAME, KERNEL)                                                          \
+    static void NAME(int64_t n, float *s, const void *w, const void *const *a, int na) { \
+        for (; na >= 4; na -= 4, s += 4, a += 4) KERNEL(n, s, w, a, 4);                   \
+        if (na == 3) KERNEL(n, s, w, a, 3);                                                \
+        else if (na == 2) KERNEL(n, s, w, a, 2);                                           \
+        else if (na == 1) KERNEL(n, s, w, a, 1);                                           \
+    }
+MULTI_ENTRY(dot_multi_q4_k, q4k_multi)
+MULTI_ENTRY(dot_multi_q6_k, q6k_multi)
+
 void rf__dot_fill_avx2_kquant(rf_dot_table *t) {
+    t->dot_multi[RF_TYPE_Q4_K] = dot_multi_q4_k;
+    t->dot_multi[RF_TYPE_Q6_K] = dot_multi_q6_k;
     t->dot[RF_TYPE_Q2_K] = dot_q2_k;
     t->dot[RF_TYPE_Q3_K] = dot_q3_k;
     t->dot[RF_TYPE_Q4_K] = dot_q4_k;

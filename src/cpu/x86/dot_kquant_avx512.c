@@ -206,7 +206,89 @@ static void dot_iq4_xs(int64_t n, float *s, const void *w, const void *a) {
     *s = finish(acc);
 }
 
+/* ---- several activation rows per weight row (prefill) -----------------------------
+ * The weights of a super-block are decoded once into registers and dotted
+ * with up to 4 activation rows; NA is a compile-time constant in each copy. */
+
+#define MULTI_MAX 4
+
+__attribute__((always_inline)) static inline void q4k_multi(int64_t n, float *s, const void *w,
+                                                             const void *const *a, const int na) {
+    const rf_blk_q4_k *x = w;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc[MULTI_MAX];
+    __m128 accm[MULTI_MAX];
+    for (int r = 0; r < na; r++) { acc[r] = _mm512_setzero_ps(); accm[r] = _mm_setzero_ps(); }
+    for (int64_t i = 0; i < n / 256; i++) {
+        __m128i sc8, mn8;
+        rf_k4_scales_x86(x[i].scales, &sc8, &mn8);
+        __m512i s16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(sc8));
+        __m512i u[4], sc[4];
+        for (int j = 0; j < 4; j++) {
+            __m256i q4 = ld256(x[i].qs + 32 * j);
+            u[j] = _mm512_and_si512(join(q4, _mm256_srli_epi16(q4, 4)), m4);
+            sc[j] = perm16(kGroup2[j], s16);
+        }
+        float d = rf_f16(x[i].d), dmin = rf_f16(x[i].dmin);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_k *y = (const rf_blk_q8_k *)a[r] + i;
+            __m512i sumi = _mm512_setzero_si512();
+            for (int j = 0; j < 4; j++) sumi = mac(sumi, u[j], ld512(y->qs + 64 * j), sc[j]);
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d * y->d), _mm512_cvtepi32_ps(sumi), acc[r]);
+            accm[r] = _mm_fmadd_ps(_mm_set1_ps(dmin * y->d), _mm_cvtepi32_ps(rf_k4_minsum_x86(mn8, y->bsums)), accm[r]);
+        }
+    }
+    for (int r = 0; r < na; r++) {
+        __m128 m = _mm_add_ps(accm[r], _mm_movehl_ps(accm[r], accm[r]));
+        m = _mm_add_ss(m, _mm_movehdup_ps(m));
+        s[r] = finish(acc[r]) - _mm_cvtss_f32(m);
+    }
+}
+
+__attribute__((always_inline)) static inline void q6k_multi(int64_t n, float *s, const void *w,
+                                                             const void *const *a, const int na) {
+    const rf_blk_q6_k *x = w;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(0x03), m30 = _mm512_set1_epi8(0x30);
+    __m512 acc[MULTI_MAX];
+    for (int r = 0; r < na; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        __m512i s16 = _mm512_castsi256_si512(sc16);
+        __m512i u[4], sc[4];
+        for (int h = 0; h < 2; h++) {
+            __m512i ql = ld512(x[i].ql + 64 * h);
+            __m256i qh = ld256(x[i].qh + 32 * h);
+            __m512i hz = join(qh, _mm256_srli_epi16(qh, 2));
+            u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_slli_epi16(_mm512_and_si512(hz, m3), 4));
+            u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), _mm512_and_si512(hz, m30));
+            sc[2 * h] = perm16(kGroup4[2 * h], s16);
+            sc[2 * h + 1] = perm16(kGroup4[2 * h + 1], s16);
+        }
+        float d = rf_f16(x[i].d);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_k *y = (const rf_blk_q8_k *)a[r] + i;
+            __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(sc16, ld256(y->bsums)), 5);
+            __m512i sumi = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), corr));
+            for (int j = 0; j < 4; j++) sumi = mac(sumi, u[j], ld512(y->qs + 64 * j), sc[j]);
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d * y->d), _mm512_cvtepi32_ps(sumi), acc[r]);
+        }
+    }
+    for (int r = 0; r < na; r++) s[r] = finish(acc[r]);
+}
+
+#define MULTI_ENTRY(NAME, KERNEL)                                                          \
+    static void NAME(int64_t n, float *s, const void *w, const void *const *a, int na) { \
+        for (; na >= 4; na -= 4, s += 4, a += 4) KERNEL(n, s, w, a, 4);                   \
+        if (na == 3) KERNEL(n, s, w, a, 3);                                                \
+        else if (na == 2) KERNEL(n, s, w, a, 2);                                           \
+        else if (na == 1) KERNEL(n, s, w, a, 1);                                           \
+    }
+MULTI_ENTRY(dot_multi_q4_k, q4k_multi)
+MULTI_ENTRY(dot_multi_q6_k, q6k_multi)
+
 void rf__dot_fill_avx512_kquant(rf_dot_table *t) {
+    t->dot_multi[RF_TYPE_Q4_K] = dot_multi_q4_k;
+    t->dot_multi[RF_TYPE_Q6_K] = dot_multi_q6_k;
     t->dot[RF_TYPE_Q2_K] = dot_q2_k;
     t->dot[RF_TYPE_Q3_K] = dot_q3_k;
     t->dot[RF_TYPE_Q4_K] = dot_q4_k;

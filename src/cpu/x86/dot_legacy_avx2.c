@@ -12,6 +12,8 @@
 #include "cpu/dot_impl.h"
 #include "cpu/x86/simd_x86.h"
 
+#define RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* ties to even */
+
 /* ---- float types ------------------------------------------------------------- */
 
 static void dot_f32(int64_t n, float *s, const void *w, const void *a) {
@@ -101,11 +103,10 @@ static inline int quant32(const float *x, int8_t *q, float *d_out) {
     float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
     *d_out = d;
     const __m256 vid = _mm256_set1_ps(id);
-    const int rnd = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, vid), rnd));
-    __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, vid), rnd));
-    __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, vid), rnd));
-    __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, vid), rnd));
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, vid), RND));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, vid), RND));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, vid), RND));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, vid), RND));
     int sum = rf_hsum_epi32_256(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
     /* packs interleave 128-bit lanes; the permute puts them back in order */
     __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
@@ -181,22 +182,28 @@ static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
     const int64_t nb = n / 32;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     float summs = 0.0f;
     int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-        __m256i p1 = rf_dot_u8s8(rf_nibbles32(x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib + 1].d) * rf_f16(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-        summs += rf_f16(x[ib].m) * rf_f16(y[ib].s) + rf_f16(x[ib + 1].m) * rf_f16(y[ib + 1].s);
+    for (; ib + 4 <= nb; ib += 4) {
+        /* [d*dy, m*s] of the 4 blocks; the odd lanes sum into accm */
+        __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
+        accm = _mm256_add_ps(accm, ds);
+        for (int k = 0; k < 4; k += 2) {
+            __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib + k].qs), _mm256_loadu_si256((const __m256i *)y[ib + k].qs));
+            __m256i p1 = rf_dot_u8s8(rf_nibbles32(x[ib + k + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + k + 1].qs));
+            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k)), _mm256_cvtepi32_ps(p0), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k + 2)), _mm256_cvtepi32_ps(p1), acc1);
+        }
     }
     for (; ib < nb; ib++) {
         __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
         summs += rf_f16(x[ib].m) * rf_f16(y[ib].s);
     }
-    *s = rf_hsum_ps256(_mm256_add_ps(acc0, acc1)) + summs;
+    /* odd lanes of accm hold the m*s sums */
+    __m256 odd = _mm256_blend_ps(_mm256_setzero_ps(), accm, 0xAA);
+    *s = rf_hsum_ps256(_mm256_add_ps(acc0, acc1)) + rf_hsum_ps256(odd) + summs;
 }
 
 static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
@@ -244,7 +251,75 @@ static void dot_iq4_nl(int64_t n, float *s, const void *w, const void *a) {
     *s = rf_hsum_ps256(acc);
 }
 
+/* ---- several activation rows per weight row (prefill) -------------------------------- */
+
+#define MULTI_MAX 4
+
+__attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s, const void *w,
+                                                              const void *const *a, const int na) {
+    const rf_blk_q8_0 *x = w;
+    __m256 acc[MULTI_MAX];
+    for (int r = 0; r < na; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        __m256i qx = _mm256_loadu_si256((const __m256i *)x[ib].qs);
+        __m256i ax = _mm256_sign_epi8(qx, qx);
+        float d = rf_f16(x[ib].d);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r] + ib;
+            __m256i p = rf_dot_u8s8(ax, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+        }
+    }
+    for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]);
+}
+
+__attribute__((always_inline)) static inline void q4_1_multi(int64_t n, float *s, const void *w,
+                                                              const void *const *a, const int na) {
+    const rf_blk_q4_1 *x = w;
+    const int64_t nb = n / 32;
+    __m256 acc[MULTI_MAX], accm[MULTI_MAX];
+    float summs[MULTI_MAX] = {0};
+    for (int r = 0; r < na; r++) { acc[r] = _mm256_setzero_ps(); accm[r] = _mm256_setzero_ps(); }
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        __m256i u[4];
+        for (int k = 0; k < 4; k++) u[k] = rf_nibbles32(x[ib + k].qs);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
+            __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), y, sizeof(*y));
+            accm[r] = _mm256_add_ps(accm[r], ds);
+            for (int k = 0; k < 4; k++) {
+                __m256i p = rf_dot_u8s8(u[k], _mm256_loadu_si256((const __m256i *)y[k].qs));
+                acc[r] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k)), _mm256_cvtepi32_ps(p), acc[r]);
+            }
+        }
+    }
+    for (; ib < nb; ib++) {
+        __m256i u = rf_nibbles32(x[ib].qs);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
+            __m256i p = rf_dot_u8s8(u, _mm256_loadu_si256((const __m256i *)y->qs));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+            summs[r] += rf_f16(x[ib].m) * rf_f16(y->s);
+        }
+    }
+    for (int r = 0; r < na; r++)
+        s[r] = rf_hsum_ps256(acc[r]) + rf_hsum_ps256(_mm256_blend_ps(_mm256_setzero_ps(), accm[r], 0xAA)) + summs[r];
+}
+
+#define MULTI_ENTRY(NAME, KERNEL)                                                          \
+    static void NAME(int64_t n, float *s, const void *w, const void *const *a, int na) { \
+        for (; na >= 4; na -= 4, s += 4, a += 4) KERNEL(n, s, w, a, 4);                   \
+        if (na == 3) KERNEL(n, s, w, a, 3);                                                \
+        else if (na == 2) KERNEL(n, s, w, a, 2);                                           \
+        else if (na == 1) KERNEL(n, s, w, a, 1);                                           \
+    }
+MULTI_ENTRY(dot_multi_q8_0, q8_0_multi)
+MULTI_ENTRY(dot_multi_q4_1, q4_1_multi)
+
 void rf__dot_fill_avx2_legacy(rf_dot_table *t) {
+    t->dot_multi[RF_TYPE_Q8_0] = dot_multi_q8_0;
+    t->dot_multi[RF_TYPE_Q4_1] = dot_multi_q4_1;
     t->dot[RF_TYPE_F32] = dot_f32;
     t->dot[RF_TYPE_F16] = dot_f16;
     t->dot[RF_TYPE_BF16] = dot_bf16;
@@ -262,4 +337,5 @@ void rf__dot_fill_avx2_legacy(rf_dot_table *t) {
 void rf__dot_fill_avx2(rf_dot_table *t) {
     rf__dot_fill_avx2_legacy(t);
     rf__dot_fill_avx2_kquant(t);
+    rf__dot_fill_avx2_iquant(t);
 }

@@ -209,25 +209,37 @@ static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
     *s = hsum512(acc);
 }
 
+/* Broadcasts lanes 2k (block k, k = 0, 1) of a [d*dy, m*s] x 4 vector into
+ * the two halves of a 512-bit scale vector (blocks k0, k0 + 1). */
+static inline __m512 dd_pair(__m256 ds, int k0) {
+    const __m512i idx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * k0)),
+                                           _mm256_set1_epi32(2 * k0 + 2), 1);
+    return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(ds));
+}
+
 static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
     const int64_t nb = n / 32;
     __m512 acc = _mm512_setzero_ps();
+    __m256 accm = _mm256_setzero_ps();
     float summs = 0.0f;
     int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        __m512i p = dpbusd(nib2(x[ib].qs, x[ib + 1].qs), y2(y[ib].qs, y[ib + 1].qs));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              scale2(rf_f16(x[ib].d) * rf_f16(y[ib].d), rf_f16(x[ib + 1].d) * rf_f16(y[ib + 1].d)), acc);
-        summs += rf_f16(x[ib].m) * rf_f16(y[ib].s) + rf_f16(x[ib + 1].m) * rf_f16(y[ib + 1].s);
+    for (; ib + 4 <= nb; ib += 4) {
+        __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
+        accm = _mm256_add_ps(accm, ds);
+        __m512i p0 = dpbusd(nib2(x[ib].qs, x[ib + 1].qs), y2(y[ib].qs, y[ib + 1].qs));
+        __m512i p1 = dpbusd(nib2(x[ib + 2].qs, x[ib + 3].qs), y2(y[ib + 2].qs, y[ib + 3].qs));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), dd_pair(ds, 0), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), dd_pair(ds, 2), acc);
     }
-    if (ib < nb) {
+    for (; ib < nb; ib++) {
         __m512i p = dpbusd(nib2(x[ib].qs, x[ib].qs), y2(y[ib].qs, y[ib].qs));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale2(rf_f16(x[ib].d) * rf_f16(y[ib].d), 0.0f), acc);
         summs += rf_f16(x[ib].m) * rf_f16(y[ib].s);
     }
-    *s = hsum512(acc) + summs;
+    __m256 odd = _mm256_blend_ps(_mm256_setzero_ps(), accm, 0xAA);
+    *s = hsum512(acc) + rf_hsum_ps256(odd) + summs;
 }
 
 static void dot_q5_1(int64_t n, float *s, const void *w, const void *a) {
@@ -257,7 +269,85 @@ static void dot_q5_1(int64_t n, float *s, const void *w, const void *a) {
     *s = hsum512(acc) + summs;
 }
 
+/* ---- several activation rows per weight row (prefill) -------------------------------- */
+
+#define MULTI_MAX 4
+
+__attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s, const void *w,
+                                                              const void *const *a, const int na) {
+    const rf_blk_q8_0 *x = w;
+    const int64_t nb = n / 32;
+    __m512 acc[MULTI_MAX];
+    float tail[MULTI_MAX] = {0};
+    for (int r = 0; r < na; r++) acc[r] = _mm512_setzero_ps();
+    int64_t ib = 0;
+    for (; ib + 2 <= nb; ib += 2) {
+        __m512i qx = y2(x[ib].qs, x[ib + 1].qs);
+        __mmask64 neg = _mm512_movepi8_mask(qx);
+        __m512i ax = _mm512_abs_epi8(qx);
+        float d0 = rf_f16(x[ib].d), d1 = rf_f16(x[ib + 1].d);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r];
+            __m512i qy = y2(y[ib].qs, y[ib + 1].qs);
+            qy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(ax, qy)),
+                                     scale2(d0 * rf_f16(y[ib].d), d1 * rf_f16(y[ib + 1].d)), acc[r]);
+        }
+    }
+    for (; ib < nb; ib++)
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r];
+            __m256i p = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+            tail[r] += (float)rf_hsum_epi32_256(p) * (rf_f16(x[ib].d) * rf_f16(y[ib].d));
+        }
+    for (int r = 0; r < na; r++) s[r] = hsum512(acc[r]) + tail[r];
+}
+
+__attribute__((always_inline)) static inline void q4_1_multi(int64_t n, float *s, const void *w,
+                                                              const void *const *a, const int na) {
+    const rf_blk_q4_1 *x = w;
+    const int64_t nb = n / 32;
+    __m512 acc[MULTI_MAX];
+    __m256 accm[MULTI_MAX];
+    float summs[MULTI_MAX] = {0};
+    for (int r = 0; r < na; r++) { acc[r] = _mm512_setzero_ps(); accm[r] = _mm256_setzero_ps(); }
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        __m512i u0 = nib2(x[ib].qs, x[ib + 1].qs), u1 = nib2(x[ib + 2].qs, x[ib + 3].qs);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r];
+            __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
+            accm[r] = _mm256_add_ps(accm[r], ds);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(u0, y2(y[ib].qs, y[ib + 1].qs))), dd_pair(ds, 0), acc[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(u1, y2(y[ib + 2].qs, y[ib + 3].qs))), dd_pair(ds, 2), acc[r]);
+        }
+    }
+    for (; ib < nb; ib++) {
+        __m512i u = nib2(x[ib].qs, x[ib].qs);
+        for (int r = 0; r < na; r++) {
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r];
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(u, y2(y[ib].qs, y[ib].qs))),
+                                     scale2(rf_f16(x[ib].d) * rf_f16(y[ib].d), 0.0f), acc[r]);
+            summs[r] += rf_f16(x[ib].m) * rf_f16(y[ib].s);
+        }
+    }
+    for (int r = 0; r < na; r++)
+        s[r] = hsum512(acc[r]) + rf_hsum_ps256(_mm256_blend_ps(_mm256_setzero_ps(), accm[r], 0xAA)) + summs[r];
+}
+
+#define MULTI_ENTRY(NAME, KERNEL)                                                          \
+    static void NAME(int64_t n, float *s, const void *w, const void *const *a, int na) { \
+        for (; na >= 4; na -= 4, s += 4, a += 4) KERNEL(n, s, w, a, 4);                   \
+        if (na == 3) KERNEL(n, s, w, a, 3);                                                \
+        else if (na == 2) KERNEL(n, s, w, a, 2);                                           \
+        else if (na == 1) KERNEL(n, s, w, a, 1);                                           \
+    }
+MULTI_ENTRY(dot_multi_q8_0, q8_0_multi)
+MULTI_ENTRY(dot_multi_q4_1, q4_1_multi)
+
 void rf__dot_fill_avx512_legacy(rf_dot_table *t) {
+    t->dot_multi[RF_TYPE_Q8_0] = dot_multi_q8_0;
+    t->dot_multi[RF_TYPE_Q4_1] = dot_multi_q4_1;
     t->dot[RF_TYPE_F32] = dot_f32;
     t->dot[RF_TYPE_F16] = dot_f16;
     t->dot[RF_TYPE_BF16] = rf__cpu_features()->avx512bf16 ? dot_bf16_dp : dot_bf16;

@@ -52,6 +52,18 @@ static inline __m256i rf_dot_s8s8(__m256i a, __m256i b) {
     return rf_dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
 }
 
+/* Q4_1 / Q5_1 blocks (f16 d, m at bytes 0..3) against Q8_1 (f16 d, s): for 4
+ * consecutive blocks, [d*dy, m*s] pairs as 8 floats, block k in lanes 2k, 2k+1. */
+static inline __m256 rf_dm_ds4(const void *x, size_t xstride, const void *y, size_t ystride) {
+    const uint8_t *px = (const uint8_t *)x, *py = (const uint8_t *)y;
+    uint32_t a0, a1, a2, a3, b0, b1, b2, b3;
+    memcpy(&a0, px, 4); memcpy(&a1, px + xstride, 4); memcpy(&a2, px + 2 * xstride, 4); memcpy(&a3, px + 3 * xstride, 4);
+    memcpy(&b0, py, 4); memcpy(&b1, py + ystride, 4); memcpy(&b2, py + 2 * ystride, 4); memcpy(&b3, py + 3 * ystride, 4);
+    __m256 fx = _mm256_cvtph_ps(_mm_setr_epi32((int)a0, (int)a1, (int)a2, (int)a3));
+    __m256 fy = _mm256_cvtph_ps(_mm_setr_epi32((int)b0, (int)b1, (int)b2, (int)b3));
+    return _mm256_mul_ps(fx, fy);
+}
+
 /* Q4_K / Q5_K: the 8 scales and 8 mins (6 bits each, packed in 12 bytes) as
  * the low 8 bytes of two vectors, built in registers (no store/reload). */
 static inline void rf_k4_scales_x86(const uint8_t *q, __m128i *sc, __m128i *mn) {
