@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "cpu/cpu.h"
 #include "cpu/dot.h"
+#include "cpu/vexp.h"
 #include "rf_test.h"
 
 /* ---- random numbers (xorshift, fixed seed) ---- */
@@ -420,9 +421,12 @@ static void test_rope(void) {
 
 /* ---- kv store + attention ---- */
 
-static void test_attention(void) {
-    const int hk = 64, hv = 48, nh = 8, nkv = 2, n_ctx = 40, nt = 4;
-    const int32_t pos[4] = {20, 21, 22, 23};
+/* nt tokens at positions first..first+nt-1 (one token takes llama.cpp's
+ * single-token summation order, several its batched order) */
+static void test_attention(int nt, int32_t first) {
+    const int hk = 64, hv = 48, nh = 8, nkv = 2, n_ctx = 40;
+    int32_t pos[4];
+    for (int i = 0; i < nt; i++) pos[i] = first + i;
     float *q = malloc(hk * nh * nt * 4), *k = malloc(hk * nkv * n_ctx * 4), *v = malloc(hv * nkv * n_ctx * 4);
     float *knew = malloc(hk * nkv * nt * 4), *vnew = malloc(hv * nkv * nt * 4);
     float *out = malloc(hv * nh * nt * 4);
@@ -462,8 +466,12 @@ static void test_attention(void) {
                         double s = 0;
                         for (int i = 0; i < hk; i++) {
                             float kv = j >= pos[0] ? knew[(j - pos[0]) * hk * nkv + kvh * hk + i] : k[j * hk * nkv + kvh * hk + i];
-                            if (f16) kv = rf__fp16_to_fp32(rf__fp32_to_fp16(kv));
-                            s += (double)q[(t * nh + h) * hk + i] * kv;
+                            float qv = q[(t * nh + h) * hk + i];
+                            if (f16) { /* an f16 cache sees q rounded to f16 (as llama.cpp) */
+                                kv = rf__fp16_to_fp32(rf__fp32_to_fp16(kv));
+                                qv = rf__fp16_to_fp32(rf__fp32_to_fp16(qv));
+                            }
+                            s += (double)qv * kv;
                         }
                         if (cases[c].softcap > 0) s = cases[c].softcap * tanh(s / cases[c].softcap);
                         s *= 0.125;
@@ -476,14 +484,17 @@ static void test_attention(void) {
                         for (int j = lo; j <= pos[t]; j++) {
                             float vv = j >= pos[0] ? vnew[(j - pos[0]) * hv * nkv + kvh * hv + i] : v[j * hv * nkv + kvh * hv + i];
                             if (f16) vv = rf__fp16_to_fp32(rf__fp32_to_fp16(vv));
-                            acc += exp(sc[j - lo] - mx) / sum * vv;
+                            double w = exp(sc[j - lo] - mx) / sum;
+                            if (f16) w = rf__fp16_to_fp32(rf__fp32_to_fp16((float)w)); /* weights too */
+                            acc += w * vv;
                         }
                         ref[(t * nh + h) * hv + i] = acc;
                     }
                 }
             char name[48];
             snprintf(name, sizeof name, "attention %s case %zu", f16 ? "f16" : "f32", c);
-            CHECK_CLOSE(name, out, ref, hv * nh * nt, 1e-5);
+            /* f16: a weight near an f16 rounding boundary may round the other way */
+            CHECK_CLOSE(name, out, ref, hv * nh * nt, f16 ? 1e-4 : 1e-5);
             /* the stored rows */
             void *kback = malloc(hk * nkv * n_ctx * 4);
             rf__tensor_download(kc, kback, rf__tensor_nbytes(kc), &e);
@@ -567,8 +578,44 @@ static void test_vec(void) {
     }
 }
 
+/* ---- block exp: every implementation gives the scalar reference's bits ---- */
+
+static void test_vexp(void) {
+    rf_vexp16_fn impls[] = {rf__vexp16_scalar(), rf__vexp16_avx2(), rf__vexp16_avx512()};
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    float x[16], y[16];
+    int tested = 0;
+    double max_rel = 0;
+    for (int rep = 0; rep < 20000; rep++) {
+        for (int i = 0; i < 16; i++) x[i] = rep < 10000 ? frand(-20, 20) : frand(-110, 95);
+        if (rep == 0) { /* edges: saturation, infinities, zero, denormal results */
+            const float e[16] = {0.0f, -0.0f, 88.7f, 89.0f, -87.3f, -100.0f, -103.9f, -104.5f,
+                                 INFINITY, -INFINITY, 200.0f, -200.0f, 1e-30f, -1e-30f, 0.5f, -0.5f};
+            memcpy(x, e, sizeof x);
+        }
+        float ref[16];
+        for (int i = 0; i < 16; i++) ref[i] = rf__vexpf_ref(x[i]);
+        for (size_t k = 0; k < 3; k++) {
+            if (!impls[k]) continue;
+            impls[k](x, y);
+            bool same = memcmp(y, ref, sizeof y) == 0;
+            if (!same) fprintf(stderr, "vexp %s differs from the scalar reference (rep %d)\n", names[k], rep);
+            RF_CHECK(same);
+            if (rep == 0) tested++;
+        }
+        for (int i = 0; i < 16; i++)
+            if (isfinite(x[i]) && x[i] > -80 && x[i] < 80) max_rel = fmax(max_rel, fabs(ref[i] / exp(x[i]) - 1));
+    }
+    RF_CHECK(tested >= 2 || !rf__vexp16_avx2());
+    RF_CHECK(max_rel < 4e-7); /* about 1.5 ulp */
+    RF_CHECK(rf__vexpf_ref(-INFINITY) == 0.0f && rf__vexpf_ref(INFINITY) == INFINITY && rf__vexpf_ref(0.0f) == 1.0f);
+    RF_CHECK(isnan(rf__vexpf_ref(NAN)));
+    fprintf(stderr, "vexp: %d implementations agree, max relative error %.3g\n", tested, max_rel);
+}
+
 int main(void) {
     test_vec();
+    test_vexp();
     const int threads[] = {1, 3};
     size_t live = rf__alloc_live_blocks();
     for (size_t i = 0; i < RF_ARRAY_LEN(threads); i++) {
@@ -582,7 +629,8 @@ int main(void) {
         test_get_rows(); free_bufs();
         test_matmul(); free_bufs();
         test_rope(); free_bufs();
-        test_attention(); free_bufs();
+        test_attention(4, 20); free_bufs();
+        test_attention(1, 37); free_bufs();
         test_planner(); free_bufs();
         rf__backend_free(be);
     }

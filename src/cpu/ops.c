@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/vexp.h"
 
 #define EX(v) rf_cpu_exec *ex = (rf_cpu_exec *)(v)
 
@@ -136,8 +137,6 @@ void rf__cpu_op_softcap(rf_backend *be, const rf_node *n, void *v) {
     }
 }
 
-static inline float silu(float x) { return x / (1.0f + expf(-x)); }
-
 static inline float gelu_tanh(float x) {
     const float c = 0.797884560802865355f; /* sqrt(2/pi) */
     return 0.5f * x * (1.0f + tanhf(c * x * (1.0f + 0.044715f * x * x)));
@@ -153,7 +152,7 @@ static void glu(const rf_node *n, rf_cpu_exec *ex, bool gelu) {
         if (gelu)
             for (int64_t i = 0; i < nc; i++) o[i] = gelu_tanh(x[i]) * y[i];
         else
-            for (int64_t i = 0; i < nc; i++) o[i] = silu(x[i]) * y[i];
+            rf__cpu_swiglu_row(nc, x, y, o); /* ggml's SiLU bits (vexp.h) */
     }
 }
 
@@ -169,13 +168,13 @@ void rf__cpu_op_softmax(rf_backend *be, const rf_node *n, void *v) {
     for (int64_t r = r0; r < r1; r++) {
         const float *x = (const float *)rf__cpu_row(a, r);
         float *o = (float *)rf__cpu_row(d, r);
+        /* as ggml: scale, max, exp (vexp.h) with a double sum, times 1/sum */
         float mx = -INFINITY;
-        for (int64_t i = 0; i < nc; i++) mx = fmaxf(mx, x[i] * scale);
-        double sum = 0.0;
         for (int64_t i = 0; i < nc; i++) {
-            o[i] = expf(x[i] * scale - mx);
-            sum += o[i];
+            o[i] = x[i] * scale;
+            mx = fmaxf(mx, o[i]);
         }
+        double sum = rf__cpu_exp_sum_row(nc, o, mx, o);
         float inv = (float)(1.0 / sum);
         for (int64_t i = 0; i < nc; i++) o[i] *= inv;
     }
