@@ -63,7 +63,7 @@ static inline bool rf__add_ok(uint64_t a, uint64_t b, uint64_t *out) {
 
 /* ---- half precision ------------------------------------------------------------ */
 float rf__fp16_to_fp32(uint16_t h);
-uint16_t rf__fp32_to_fp16(float f);   /* round to nearest even, like ggml */
+uint16_t rf__fp32_to_fp16(float f);   /* round to nearest even, like ggml and numpy */
 float rf__bf16_to_fp32(uint16_t h);
 uint16_t rf__fp32_to_bf16(float f);   /* round to nearest even, NaN kept quiet, like ggml */
 

@@ -74,30 +74,33 @@ float rf__fp16_to_fp32(uint16_t h) {
     return f;
 }
 
+/* Round to nearest, ties to even; overflow gives infinity. A NaN keeps its
+ * sign and the top 10 bits of its payload (made nonzero so it stays a NaN),
+ * exactly as numpy's float32 -> float16 cast does. */
 uint16_t rf__fp32_to_fp16(float f) {
     uint32_t x;
     memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000;
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
     uint32_t absx = x & 0x7fffffffu;
-    if (absx > 0x7f800000u) return (uint16_t)(sign | 0x7e00 | ((absx >> 13) & 0x3ff)); /* NaN */
-    if (absx >= 0x47800000u) { /* overflow or inf; values rounding to inf handled below */
-        if (absx < 0x477ff000u) { /* unreachable: kept for clarity */ }
-        if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);
+    if (absx > 0x7f800000u) { /* NaN */
+        uint16_t m = (uint16_t)((absx & 0x7fffffu) >> 13);
+        return (uint16_t)(sign | 0x7c00 | (m ? m : 1));
     }
-    if (absx < 0x38800000u) { /* subnormal half or zero */
-        if (absx < 0x33000000u) return (uint16_t)sign; /* rounds to zero (<= half of min subnormal) */
+    if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* >= 65520 rounds to inf */
+    if (absx < 0x38800000u) { /* below 2^-14: subnormal half or zero */
+        if (absx <= 0x33000000u) return sign; /* <= 2^-25, half the smallest subnormal: ties to 0 */
         uint32_t e = absx >> 23;
-        uint32_t m = (absx & 0x7fffff) | 0x800000;
-        uint32_t shift = 126 - e; /* 14 + (113 - e) - 1 */
-        uint32_t half = m >> (shift);
+        uint32_t m = (absx & 0x7fffffu) | 0x800000u;
+        uint32_t shift = 126 - e; /* 14..24: m * 2^(e-150) in units of 2^-24 */
+        uint32_t half = m >> shift;
         uint32_t rem = m & ((1u << shift) - 1);
         uint32_t mid = 1u << (shift - 1);
         if (rem > mid || (rem == mid && (half & 1))) half++;
         return (uint16_t)(sign | half);
     }
-    uint32_t h = ((absx - 0x38000000u) >> 13);
-    uint32_t rem = absx & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
+    uint32_t h = (absx - 0x38000000u) >> 13; /* rebias 127 -> 15, drop 13 bits */
+    uint32_t rem = absx & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; /* may carry into inf: correct */
     return (uint16_t)(sign | h);
 }
 

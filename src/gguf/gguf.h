@@ -19,6 +19,10 @@
 
 #define RF_GGUF_MAX_DIMS 4
 #define RF_GGUF_DEFAULT_ALIGNMENT 32
+/* general.alignment must be a power of two in [1, RF_GGUF_MAX_ALIGNMENT]. */
+#define RF_GGUF_MAX_ALIGNMENT (1u << 20)
+/* Arrays of arrays are accepted up to this depth (a top-level array is depth 1). */
+#define RF_GGUF_MAX_NESTING 16
 
 /* Metadata value types, numbered as in the file format. */
 typedef enum rf_gguf_vtype {
@@ -54,7 +58,11 @@ typedef struct rf_gguf_value {
     } v;
 } rf_gguf_value;
 
-/* Iterates the elements of an array value in order (O(1) per step). */
+/* Iterates the elements of an array value in order: O(1) per step for
+ * scalars and strings, O(size of the element) for an element that is itself
+ * an array (its extent is measured). Elements that are arrays can be iterated
+ * in turn. The value must come from the reader (or satisfy the same
+ * encoding); iteration stops early rather than read past the array. */
 typedef struct rf_gguf_arr_iter {
     const rf_gguf_value *arr;
     uint64_t index;
@@ -79,12 +87,18 @@ typedef struct rf_gguf_tensor {
 
 typedef struct rf_gguf rf_gguf;
 
-/* Opens and validates a GGUF file (memory-mapped). A name matching
+/* Opens and validates a GGUF file (memory-mapped). Versions 2 and 3 are
+ * read; version 1 and big-endian files give RF_ERR_UNSUPPORTED, malformed
+ * files RF_ERR_FORMAT, a missing file RF_ERR_NOT_FOUND, other open/map
+ * failures RF_ERR_IO, allocation failures RF_ERR_NOMEM. Key and tensor names
+ * are checked to be non-empty, unique, valid UTF-8 without NUL bytes; string
+ * values may hold any bytes. A name matching
  * `*-00001-of-0000N.gguf` opens all N splits as one model. On failure *out
  * is NULL and `err` names the problem. Free with rf_gguf_free. */
 rf_status rf_gguf_open(const char *path, rf_gguf **out, rf_err *err);
 
-/* Same, over a caller-owned buffer that must outlive the returned object. */
+/* Same, over a caller-owned buffer that must outlive the returned object.
+ * A buffer holding one split of a split model gives RF_ERR_UNSUPPORTED. */
 rf_status rf_gguf_open_buffer(const void *buf, size_t size, rf_gguf **out, rf_err *err);
 
 void rf_gguf_free(rf_gguf *g);  /* NULL is a no-op */
@@ -93,6 +107,8 @@ uint32_t rf_gguf_version(const rf_gguf *g);
 uint64_t rf_gguf_alignment(const rf_gguf *g);
 uint32_t rf_gguf_n_splits(const rf_gguf *g);
 uint64_t rf_gguf_file_size(const rf_gguf *g);  /* all splits together */
+/* Offset of the data section within split `split` (0 if out of range). */
+uint64_t rf_gguf_data_offset(const rf_gguf *g, uint32_t split);
 
 /* ---- metadata ---- */
 uint64_t rf_gguf_n_kv(const rf_gguf *g);
@@ -114,7 +130,8 @@ rf_status rf_gguf_get_str(const rf_gguf *g, const char *key, rf_str *out);
 /* Array: element type and count. */
 rf_status rf_gguf_get_arr(const rf_gguf *g, const char *key, rf_gguf_vtype *elem_type, uint64_t *n);
 /* Copies a numeric array into out[0..n) converting elements; n must equal the
- * array length. */
+ * array length (RF_ERR_RANGE otherwise). _f32 accepts integer and float
+ * elements, _i32 integer elements whose values fit (RF_ERR_RANGE if not). */
 rf_status rf_gguf_get_arr_f32(const rf_gguf *g, const char *key, float *out, uint64_t n);
 rf_status rf_gguf_get_arr_i32(const rf_gguf *g, const char *key, int32_t *out, uint64_t n);
 /* Scalar-or-per-layer keys: a scalar is replicated to all n_layer entries; an
@@ -140,8 +157,11 @@ typedef struct rf_gguf_writer rf_gguf_writer;
 
 rf_status rf_gguf_writer_create(rf_gguf_writer **out);
 void rf_gguf_writer_free(rf_gguf_writer *w);
+/* Power of two up to RF_GGUF_MAX_ALIGNMENT; stored as the u32 key
+ * general.alignment (setting that key directly has the same effect). */
 rf_status rf_gguf_writer_set_alignment(rf_gguf_writer *w, uint32_t alignment);
-/* Setters replace an existing key of the same name. */
+/* Setters replace an existing key of the same name. Keys must be non-empty
+ * valid UTF-8 (RF_ERR_INVALID_ARG otherwise). */
 rf_status rf_gguf_writer_set_u32(rf_gguf_writer *w, const char *key, uint32_t v);
 rf_status rf_gguf_writer_set_i32(rf_gguf_writer *w, const char *key, int32_t v);
 rf_status rf_gguf_writer_set_u64(rf_gguf_writer *w, const char *key, uint64_t v);
@@ -152,6 +172,10 @@ rf_status rf_gguf_writer_set_arr(rf_gguf_writer *w, const char *key, rf_gguf_vty
                                  const void *data, uint64_t n); /* numeric elements, packed */
 rf_status rf_gguf_writer_set_arr_str(rf_gguf_writer *w, const char *key,
                                      const char *const *strs, uint64_t n);
+/* Sets any value: a scalar of any type, a string, or an array whose
+ * v.arr.data/nbytes hold the GGUF encoding of its n elements (as returned by
+ * the reader; arrays of arrays included). The encoding is validated. */
+rf_status rf_gguf_writer_set_value(rf_gguf_writer *w, const char *key, const rf_gguf_value *v);
 /* Copies key/value `i` of `src` verbatim (any type, nested arrays included). */
 rf_status rf_gguf_writer_copy_kv(rf_gguf_writer *w, const rf_gguf *src, uint64_t i);
 /* Declares a tensor; `data` (nbytes as implied by type and shape) is read
@@ -163,9 +187,12 @@ rf_status rf_gguf_writer_add_tensor(rf_gguf_writer *w, const char *name, rf_type
  * must fill exactly nbytes at dst. */
 typedef rf_status (*rf_gguf_tensor_producer)(void *user, uint64_t tensor_index, void *dst,
                                              uint64_t nbytes, rf_err *err);
+/* Writes the file at `path` (replacing it); on failure the partial file is
+ * removed. A producer's error is returned with the tensor's name added. */
 rf_status rf_gguf_writer_write(rf_gguf_writer *w, const char *path,
                                rf_gguf_tensor_producer producer, void *user, rf_err *err);
-/* Writes to a heap buffer (freed by the caller with rf__free). */
+/* Writes to a heap buffer (freed by the caller with rf__free). Every tensor
+ * must have a data pointer (no producer here). */
 rf_status rf_gguf_writer_write_buffer(rf_gguf_writer *w, void **buf, size_t *size, rf_err *err);
 
 #endif /* RF_GGUF_H */

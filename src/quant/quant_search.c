@@ -247,9 +247,11 @@ float rf__make_qkx3_quants(int n, int nmax, const float *x, const float *weights
         float sum_l = 0, sum_l2 = 0, sum_xl = 0;
         for (int i = 0; i < n; ++i) {
             /* min is the best fit so far and may sit at or near max, so v may
-             * be inf, NaN or beyond nearest_int's range */
+             * be beyond nearest_int's range; the clamped garbage is what the
+             * llama.cpp releases this matches produce (later ggml versions
+             * clamp v before rounding, which differs only in such groups) */
             const float v = iscale * (x[i] - min);
-            const int l = v > 0 ? rf__nearest_int(v < (float)nmax ? v : (float)nmax) : 0;
+            const int l = clamp_int(rf__nearest_int(v), 0, nmax);
             Laux[i] = (uint8_t)l;
             float w = weights ? weights[i] : x[i] * x[i];
             sum_l += w * (float)l;

@@ -45,8 +45,7 @@ float rf__make_qkx2_quants(int n, int nmax, const float *x, const float *weights
                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
                            bool use_mad);
 
-/* As make_qkx2_quants, but weights may be NULL (meaning x^2) and trial
- * quants are guarded against a fitted min at or above max. */
+/* As make_qkx2_quants, but weights may be NULL (meaning x^2). */
 float rf__make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
                            bool use_mad);

@@ -17,8 +17,14 @@ np = rftest.need("numpy")
 gguf = rftest.need("gguf")
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType as T  # noqa: E402
 
-# Types compared against gguf's dequantizer (every type it can dequantize).
-SKIP = {T.F32, T.F64, T.I8, T.I16, T.I32, T.I64, T.Q8_1}
+# Block sizes: gguf's table, except where it disagrees with ggml. gguf 0.19 still
+# lists Q8_1 with the old f32 d and s (40 bytes); ggml's block_q8_1 has f16 d and s
+# (36 bytes), and libggml reports 36.
+QUANT_SIZES = dict(GGML_QUANT_SIZES)
+QUANT_SIZES[T.Q8_1] = (32, 36)
+
+# Integer types have no conversion to f32 (in ggml either): not float tensors.
+SKIP = {T.I8, T.I16, T.I32, T.I64}
 # Largest allowed difference in units in the last place, per type (0 = bit-exact).
 ULP_BOUND = {}
 
@@ -36,7 +42,35 @@ def q8_k_ref(data):
     b = data.reshape(-1, 292)
     d = b[:, :4].copy().view(np.float32)
     qs = b[:, 4:260].copy().view(np.int8).astype(np.float32)
-    return (d * qs).reshape(-1)
+    with np.errstate(all="ignore"):
+        return (d * qs).reshape(-1)
+
+
+def f64_ref(data):
+    """F64: gguf has no converter; numpy's cast rounds to nearest even, like C's (float)."""
+    with np.errstate(all="ignore"):
+        return data.view(np.float64).astype(np.float32)
+
+
+def q8_1_ref(data):
+    """Q8_1 (ggml block_q8_1, 36 bytes): f16 d at 0, f16 s = d*sum(qs) at 2 (not
+    needed to convert), 32 int8 qs at 4; value = qs * d. ggml has no
+    dequantize_row_q8_1 (it is an activation format), gguf neither."""
+    b = data.reshape(-1, 36)
+    d = b[:, 0:2].copy().view(np.float16).astype(np.float32)
+    qs = b[:, 4:36].copy().view(np.int8).astype(np.float32)
+    with np.errstate(all="ignore"):
+        return (d * qs).reshape(-1)
+
+
+def q1_0_ref(data):
+    """Q1_0 (ggml block_q1_0, 18 bytes, 128 values): f16 d at 0, then 16 bytes of
+    sign bits, least significant bit first (bit j%8 of qs[j/8] is value j);
+    value = bit ? d : -d (ggml dequantize_row_q1_0). gguf 0.19 has no dequantizer."""
+    b = data.reshape(-1, 18)
+    d = b[:, 0:2].copy().view(np.float16).astype(np.float32)
+    bits = np.unpackbits(b[:, 2:18], axis=1, bitorder="little")
+    return np.where(bits == 1, d, -d).astype(np.float32).reshape(-1)
 
 
 def dequantize(data, qtype):
@@ -50,11 +84,11 @@ def dequantize(data, qtype):
 
 
 # Types gguf cannot dequantize, with a numpy reference written from ggml's layout.
-LOCAL_REF = {T.Q8_K: q8_k_ref}
+LOCAL_REF = {T.Q8_K: q8_k_ref, T.F64: f64_ref, T.Q8_1: q8_1_ref, T.Q1_0: q1_0_ref}
 
 
 def random_blocks(qtype, nblocks, rng):
-    bs, ts = GGML_QUANT_SIZES[qtype]
+    bs, ts = QUANT_SIZES[qtype]
     out = np.empty((0, ts), dtype=np.uint8)
     tries = 0
     while out.shape[0] < nblocks:

@@ -1,0 +1,63 @@
+/* vec.c - small f32/f16 vector helpers for the CPU ops (scalar reference and
+ * run-time choice of the AVX2/F16C variant in x86/vec_avx2.c). */
+#include <pthread.h>
+
+#include "cpu/cpu.h"
+#include "cpu/cpu_features.h"
+
+static float dot_f32(int64_t n, const float *a, const float *b) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static float dot_f16(int64_t n, const uint16_t *a, const float *b) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += rf__fp16_to_fp32(a[i]) * b[i];
+    return s;
+}
+
+static void axpy_f32(int64_t n, float a, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void axpy_f16(int64_t n, float a, const uint16_t *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * rf__fp16_to_fp32(x[i]);
+}
+
+static void f16_to_f32(int64_t n, const uint16_t *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = rf__fp16_to_fp32(x[i]);
+}
+
+static void f32_to_f16(int64_t n, const float *x, uint16_t *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = rf__fp32_to_fp16(x[i]);
+}
+
+static const rf_cpu_vec vec_scalar = {
+    dot_f32, dot_f16, axpy_f32, axpy_f16, f16_to_f32, f32_to_f16, "scalar",
+};
+
+const rf_cpu_vec *rf__cpu_vec_scalar(void) { return &vec_scalar; }
+
+#if defined(__x86_64__) || defined(__i386__)
+const rf_cpu_vec *rf__cpu_vec_avx2_table(void);
+const rf_cpu_vec *rf__cpu_vec_avx2(void) {
+    /* CPUID + XGETBV (cpu_features.c): clang's __builtin_cpu_supports knows no "f16c" */
+    return rf__cpu_has_avx2() ? rf__cpu_vec_avx2_table() : NULL;
+}
+#else
+const rf_cpu_vec *rf__cpu_vec_avx2(void) { return NULL; }
+#endif
+
+static const rf_cpu_vec *chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose(void) {
+    const rf_cpu_vec *v = rf__cpu_vec_avx2();
+    chosen = v ? v : &vec_scalar;
+}
+
+const rf_cpu_vec *rf__cpu_vec(void) {
+    pthread_once(&chosen_once, choose);
+    return chosen;
+}
