@@ -321,7 +321,8 @@ static rf_status map_impl(tpl_ctx *c, tv v, const tv *args, size_t nargs, tdict 
 static rf_status do_indent(tpl_ctx *c, tv s, tv width, bool first, bool blank, tv *out) {
     rf_status st;
     if (s.t == TV_UNDEF) return rf__tpl_undef_error(c, s);
-    if ((st = soft_str(c, s, &s))) return st;
+    /* jinja2 does `s += "\n"; s.splitlines()`: only strings get through */
+    if (s.t != TV_STR) return TPL_ERR(c, "indent() needs a string, not %s", rf__tv_type_name(s));
     tv ind;
     if (width.t == TV_STR) ind = width;
     else {
@@ -504,10 +505,10 @@ static rf_status do_truncate(tpl_ctx *c, tv s, int64_t length, bool killwords, t
     int64_t elen = (int64_t)rf__utf8_count(end.u.s->s, end.u.s->len);
     if (length < elen) return TPL_ERR(c, "expected length >= %lld, got %lld", (long long)elen, (long long)length);
     if (leeway < 0) return TPL_ERR(c, "expected leeway >= 0, got %lld", (long long)leeway);
-    if (s.t == TV_UNDEF) { *out = s; return RF_OK; }
-    if (s.t != TV_STR) return TPL_ERR(c, "truncate expects a string");
-    int64_t n = (int64_t)rf__utf8_count(s.u.s->s, s.u.s->len);
+    int64_t n;
+    if ((st = rf__tv_len(c, s, &n))) return st;
     if (n <= length + leeway) { *out = s; return RF_OK; }
+    if (s.t != TV_STR) return TPL_ERR(c, "'%s' object has no attribute 'rsplit'", rf__tv_type_name(s));
     size_t cut = rf__utf8_offset(s.u.s->s, s.u.s->len, (size_t)(length - elen));
     if (!killwords) {
         /* rsplit(" ", 1)[0] */
@@ -1008,21 +1009,13 @@ rf_status rf__tpl_test_by_name(tpl_ctx *c, tv name, tv v, const tv *args, size_t
 }
 
 /* ---- tests ---------------------------------------------------------------------------------------- */
-static rf_status py_mod_zero(tpl_ctx *c, tv v, tv m, bool *out) {
+/* value % m == want (jinja2's odd/even/divisibleby, with Python's % on any type) */
+static rf_status mod_equals(tpl_ctx *c, tv v, tv m, int64_t want, bool *out) {
+    rf_status st;
+    tv r;
     if (v.t == TV_UNDEF) return rf__tpl_undef_error(c, v);
-    if (tv_is_intlike(v) && tv_is_intlike(m)) {
-        int64_t x = tv_ival(v), y = tv_ival(m);
-        if (y == 0) return TPL_ERR(c, "integer division or modulo by zero");
-        *out = y == -1 || x % y == 0;
-        return RF_OK;
-    }
-    if (tv_is_num(v) && tv_is_num(m)) {
-        double y = tv_fval(m);
-        if (y == 0) return TPL_ERR(c, "float modulo");
-        *out = fmod(tv_fval(v), y) == 0.0;
-        return RF_OK;
-    }
-    return TPL_ERR(c, "unsupported operand type(s) for %%: '%s' and '%s'", rf__tv_type_name(v), rf__tv_type_name(m));
+    if ((st = rf__tpl_binop(c, BIN_MOD, v, m, &r))) return st;
+    return rf__tv_eq(c, r, tv_int(want), out);
 }
 
 rf_status rf__tpl_apply_test(tpl_ctx *c, int id, tv v, const tv *args, size_t nargs, tdict *kw, bool *out) {
@@ -1041,18 +1034,9 @@ rf_status rf__tpl_apply_test(tpl_ctx *c, int id, tv v, const tv *args, size_t na
         return TPL_ERR(c, "test '%s' takes no arguments", test_names[id]);
     }
     switch (id) {
-    case T_ODD: case T_EVEN: {
-        if (v.t == TV_UNDEF) return rf__tpl_undef_error(c, v);
-        if (tv_is_intlike(v)) { bool odd = (tv_ival(v) & 1) != 0; *out = id == T_ODD ? odd : !odd; return RF_OK; }
-        if (v.t == TV_FLOAT) {
-            double r = fmod(v.u.f, 2.0);
-            if (r < 0) r += 2.0;
-            *out = id == T_ODD ? r == 1.0 : r == 0.0;
-            return RF_OK;
-        }
-        return TPL_ERR(c, "unsupported operand type(s) for %%: '%s' and 'int'", rf__tv_type_name(v));
-    }
-    case T_DIVISIBLEBY: return py_mod_zero(c, v, a, out);
+    case T_ODD: return mod_equals(c, v, tv_int(2), 1, out);
+    case T_EVEN: return mod_equals(c, v, tv_int(2), 0, out);
+    case T_DIVISIBLEBY: return mod_equals(c, v, a, 0, out);
     case T_DEFINED: *out = v.t != TV_UNDEF; return RF_OK;
     case T_UNDEFINED: *out = v.t == TV_UNDEF; return RF_OK;
     case T_FILTER: *out = v.t == TV_STR && rf__tpl_filter_id(v.u.s->s, v.u.s->len) >= 0; return RF_OK;

@@ -732,7 +732,7 @@ static rf_status concat2(tpl_ctx *c, tv a, tv b, tv *out) {
     return RF_OK;
 }
 
-static rf_status binop(tpl_ctx *c, int op, tv a, tv b, tv *out) {
+rf_status rf__tpl_binop(tpl_ctx *c, int op, tv a, tv b, tv *out) {
     static const char *const names[] = {"+", "-", "*", "/", "//", "%", "**"};
     rf_status st;
     bool nums = tv_is_num(a) && tv_is_num(b);
@@ -963,7 +963,7 @@ static rf_status eval_inner(tpl_ctx *c, frame *f, const node *n, tv *out) {
     case N_BIN:
         if ((st = eval(c, f, n->a, &a)) || (st = eval(c, f, n->b, &b))) return st;
         c->line = n->line;
-        return binop(c, n->op, a, b, out);
+        return rf__tpl_binop(c, n->op, a, b, out);
     case N_CONCAT: {
         sbuf buf = {0};
         for (uint32_t i = 0; i < n->items.n; i++) {
@@ -1118,7 +1118,13 @@ static rf_status exec(tpl_ctx *c, frame *f, const node *n) {
     }
     case S_BREAK: c->ctrl = CTRL_BREAK; return RF_OK;
     case S_CONTINUE: c->ctrl = CTRL_CONTINUE; return RF_OK;
-    case S_BODY: return exec_body(c, f, &n->items);
+    case S_BODY:
+        if (n->flag) {
+            frame *bf = frame_new(c, f);
+            if (!bf) return c->st;
+            return exec_body(c, bf, &n->items);
+        }
+        return exec_body(c, f, &n->items);
     default: return TPL_ERR(c, "unknown statement");
     }
 }

@@ -298,17 +298,17 @@ static rf_status lex_string(lexer *lx) {
         case 'v': cp = 11; break;
         case 'x': case 'u': case 'U': {
             int nd = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-            int32_t v = 0;
+            uint32_t v = 0;
             for (int d = 0; d < nd; d++) {
                 int h = k < j ? hexval(s[k]) : -1;
                 if (h < 0) return lex_fail(lx, i, "truncated escape in string literal");
-                v = v * 16 + h;
+                v = v * 16 + (uint32_t)h;
                 k++;
             }
             if (v > 0x10FFFF) return lex_fail(lx, i, "illegal Unicode character in string literal");
             if (v >= 0xD800 && v <= 0xDFFF)
                 return lex_fail(lx, i, "surrogate escapes are not supported in string literals");
-            cp = v;
+            cp = (int32_t)v;
             break;
         }
         case 'N':
@@ -371,7 +371,9 @@ static rf_status lex_operator(lexer *lx) {
         return lex_fail(lx, i, msg);
     }
     if (op == OP_LBRACE || op == OP_LPAREN || op == OP_LBRACKET) {
-        if (lx->nbal >= MAX_BALANCE) return lex_fail(lx, i, "brackets nested too deeply");
+        if (lx->nbal >= MAX_BALANCE)
+            return rf__err(lx->err, RF_ERR_BUDGET, "template line %d: brackets nested too deeply (limit %d)",
+                           line_at(lx, i), MAX_BALANCE);
         lx->bal[lx->nbal++] = (uint8_t)(op == OP_LBRACE ? OP_RBRACE : op == OP_LPAREN ? OP_RPAREN : OP_RBRACKET);
     } else if (op == OP_RBRACE || op == OP_RPAREN || op == OP_RBRACKET) {
         char msg[64];

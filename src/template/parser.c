@@ -1042,6 +1042,7 @@ static node *parse_statement(parser *p) {
     if (is_name(t, "generation")) {
         next(p);
         if (!(n = mk(p, S_BODY, line))) LEAVE(p, NULL);
+        n->flag = 1; /* its own scope: transformers renders it as a call block */
         static const char *const ends[] = {"endgeneration", NULL};
         if (!parse_statements(p, ends, true, &n->items)) LEAVE(p, NULL);
         LEAVE(p, n);

@@ -117,7 +117,8 @@ rf_status rf__py_percent_format(tpl_ctx *c, tstr *fmt, tv args, tv *out) {
     const tv *argv = &args;
     size_t argc = 1, argi = 0;
     bool mapping = args.t == TV_DICT;
-    bool single_container = args.t == TV_LIST && args.kind != LK_TUPLE;
+    /* a single mapping-like argument (dict, list, Undefined) may go unused without an error */
+    bool single_container = (args.t == TV_LIST && args.kind != LK_TUPLE) || args.t == TV_UNDEF;
     if (args.t == TV_LIST && args.kind == LK_TUPLE) { argv = args.u.l->v; argc = args.u.l->n; }
     sbuf b = {0};
     rf_status st = RF_OK;
@@ -136,6 +137,7 @@ rf_status rf__py_percent_format(tpl_ctx *c, tstr *fmt, tv args, tv *out) {
             int depth = 1;
             while (s < end && depth) { if (*s == '(') depth++; else if (*s == ')') depth--; if (depth) s++; }
             if (s >= end) { st = TPL_ERR(c, "incomplete format key"); goto fail; }
+            if (args.t == TV_UNDEF) { st = rf__tpl_undef_error(c, args); goto fail; }
             if (!mapping) { st = TPL_ERR(c, "format requires a mapping"); goto fail; }
             if (!rf__tdict_get_str(args.u.d, k, (size_t)(s - k), &arg)) {
                 st = TPL_ERR(c, "KeyError: '%.*s'", (int)RF_MIN((size_t)(s - k), 100), k);
@@ -160,11 +162,11 @@ rf_status rf__py_percent_format(tpl_ctx *c, tstr *fmt, tv args, tv *out) {
             tv w = argv[argi++];
             if (!tv_is_intlike(w)) { st = TPL_ERR(c, "* wants int"); goto fail; }
             int64_t wv = tv_ival(w);
-            if (wv < 0) { left = true; wv = -wv; }
-            width = (size_t)wv;
+            if (wv < 0) { left = true; wv = wv == INT64_MIN ? INT64_MAX : -wv; }
+            width = (uint64_t)wv > c->max_str ? c->max_str + 1 : (size_t)wv;
             s++;
         } else {
-            while (s < end && *s >= '0' && *s <= '9') { width = width * 10 + (size_t)(*s - '0'); if (width > 1000000) width = 1000000; s++; }
+            while (s < end && *s >= '0' && *s <= '9') { width = width * 10 + (size_t)(*s - '0'); if (width > c->max_str) width = c->max_str + 1; s++; }
         }
         if (s < end && *s == '.') {
             s++;
@@ -173,10 +175,10 @@ rf_status rf__py_percent_format(tpl_ctx *c, tstr *fmt, tv args, tv *out) {
                 if (argi >= argc || mapping) { st = TPL_ERR(c, "not enough arguments for format string"); goto fail; }
                 tv pv = argv[argi++];
                 if (!tv_is_intlike(pv)) { st = TPL_ERR(c, "* wants int"); goto fail; }
-                prec = (int)RF_MAX(0, RF_MIN(tv_ival(pv), 1000000));
+                prec = (int)RF_MAX(0, RF_MIN(tv_ival(pv), 100000000));
                 s++;
             } else {
-                while (s < end && *s >= '0' && *s <= '9') { prec = prec * 10 + (*s - '0'); if (prec > 1000000) prec = 1000000; s++; }
+                while (s < end && *s >= '0' && *s <= '9') { prec = prec * 10 + (*s - '0'); if (prec > 100000000) prec = 100000000; s++; }
             }
         }
         while (s < end && (*s == 'h' || *s == 'l' || *s == 'L')) s++;

@@ -315,6 +315,8 @@ rf_status rf__tpl_call(tpl_ctx *c, tv callee, const tv *args, size_t nargs, tdic
 /* environment.getattr / getitem (sandboxed). */
 rf_status rf__tpl_getattr(tpl_ctx *c, tv obj, const char *name, size_t nlen, tv *out);
 rf_status rf__tpl_getitem(tpl_ctx *c, tv obj, tv key, tv *out);
+/* Python binary operators (BIN_*). */
+rf_status rf__tpl_binop(tpl_ctx *c, int op, tv a, tv b, tv *out);
 /* The error an operation on undefined raises. */
 rf_status rf__tpl_undef_error(tpl_ctx *c, tv u);
 /* markupsafe.escape(): Markup strings are returned unchanged. */

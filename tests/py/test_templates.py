@@ -12,6 +12,7 @@ UTC time on both sides. All cases go through one rf_tmpl process.
 Usage: test_templates.py [-v] [--only NAME]
 """
 import argparse
+import copy
 import json
 import os
 import subprocess
@@ -76,7 +77,7 @@ def main():
 
     cases = []  # (group, label, ref result, request)
     for i, src in enumerate(tmpl_cases.SNIPPETS):
-        ctx = dict(tmpl_cases.CTX)
+        ctx = copy.deepcopy(tmpl_cases.CTX)  # some jinja2 filters modify their input (indent on a list)
         cases.append(("snippets", f"snippet {i}: {src[:70]!r}", tmpl_ref.render(env, src, ctx),
                       {"source": src, "context": ctx, "now": NOW, "known_error": src in KNOWN_ERRORS}))
 
@@ -91,8 +92,10 @@ def main():
         with open(path, encoding="utf-8") as fh:
             src = fh.read()
         for conv in tmpl_cases.CONVERSATIONS:
+            conv = copy.deepcopy(conv)
             for gen in (False, True):
-                ctx = tmpl_ref.chat_context(conv["messages"], conv.get("tools"), gen, "<s>", "</s>", conv.get("extra"))
+                ctx = copy.deepcopy(tmpl_ref.chat_context(conv["messages"], conv.get("tools"), gen, "<s>", "</s>",
+                                                          conv.get("extra")))
                 chat = {"messages": conv["messages"], "tools": conv.get("tools"), "add_generation_prompt": gen,
                         "bos_token": "<s>", "eos_token": "</s>", "extra": conv.get("extra") or {}}
                 cases.append((name, f"{name} / {conv['name']} / gen={gen}", tmpl_ref.render(env, src, ctx),

@@ -261,6 +261,7 @@ SNIPPETS = [
     "{% macro json_type(spec) %}{% if spec.type == 'array' %}list[{{ json_type(spec.items) }}]{% elif spec.type is defined %}{{ spec.type }}{% else %}Any{% endif %}{% endmacro %}{{ json_type({'type': 'array', 'items': {'type': 'int'}}) }}",
     "{% filter upper %}shout {{ s }}{% endfilter %}{% filter replace('a', 'b') | trim %}  aaa  {% endfilter %}",
     "{% generation %}gen {{ s }}{% endgeneration %}",
+    "{% set g = 1 %}{% generation %}{% set g = 2 %}{{ g }}{% endgeneration %}{{ g }}",
     "{% print 1 + 1, 'x' %}",
     # --- global functions
     "{{ raise_exception('boom') }}",
