@@ -39,6 +39,7 @@ if [ "${1:-}" = "--run" ]; then
   fi
   for march in armv8.2-a+dotprod armv8-a; do
     "$cc" "${flags[@]}" -march="$march" -static -Itests -o "$out/test_cpu_dot" \
+      -ffunction-sections -Wl,--gc-sections \
       src/core/*.c src/quant/*.c "${dot_srcs[@]}" tests/test_cpu_dot.c -lm -lpthread
     echo "check-arm: running test_cpu_dot ($march) under $(basename "$qemu")"
     "$qemu" "$out/test_cpu_dot"

@@ -103,6 +103,7 @@ static inline float rf__e8m0_half(uint8_t e) {
 /* Unsigned E4M3 scale of NVFP4 (0 and 0x7f decode to 0), times 0.5 to pair
  * with kvalues_mxfp4. */
 float rf__ue4m3_half(uint8_t x);
+extern float rf__ue4m3_half_table[256]; /* filled by the dispatcher */
 
 /* The 6-bit scales and mins of Q4_K/Q5_K, unpacked from 12 bytes. */
 static inline void rf__k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
@@ -155,6 +156,7 @@ void rf__dot_fill_iquant(rf_dot_table *t);
 void rf__dot_fill_avx2(rf_dot_table *t);        /* calls the two below */
 void rf__dot_fill_avx2_legacy(rf_dot_table *t); /* float, 32-blocks */
 void rf__dot_fill_avx2_kquant(rf_dot_table *t); /* K-quants, IQ4_XS */
+void rf__dot_fill_avx2_iquant(rf_dot_table *t); /* lattice i-quants, TQ2_0, NVFP4, Q1_0 */
 void rf__dot_fill_avx512(rf_dot_table *t);
 void rf__dot_fill_avx512_legacy(rf_dot_table *t);
 void rf__dot_fill_avx512_kquant(rf_dot_table *t);

@@ -23,6 +23,9 @@ float rf__ue4m3_half(uint8_t x) {
     return 0.5f * v;
 }
 
+/* rf__ue4m3_half for every byte, filled on first use of the dispatcher. */
+float rf__ue4m3_half_table[256];
+
 /* ---- activation quantizers ------------------------------------------------------ */
 
 void rf__quant_q8_0_ref(const float *x, void *dst, int64_t n) {
@@ -176,7 +179,7 @@ static void dot_nvfp4(int64_t n, float *s, const void *w, const void *a) {
                 isum += rf__kvalues_mxfp4[q4[j] & 0xF] * q8[j];
                 isum += rf__kvalues_mxfp4[q4[j] >> 4] * q8[j + 8];
             }
-            sum += rf__h2f(yb->d) * rf__ue4m3_half(x[ib].d[k]) * (float)isum;
+            sum += rf__h2f(yb->d) * rf__ue4m3_half_table[x[ib].d[k]] * (float)isum;
         }
     }
     *s = sum;
@@ -191,11 +194,14 @@ static void dot_q1_0(int64_t n, float *s, const void *w, const void *a) {
         float bsum = 0.0f;
         for (int k = 0; k < 4; k++) {
             const rf_blk_q8_0 *yb = &y[4 * ib + k];
-            int isum = 0;
+            /* bit j set: +q[j], clear: -q[j]; i.e. 2 * (sum where set) - sum */
+            uint32_t bits = rf__rd32(x[ib].qs + 4 * k);
+            int tot = 0, pos = 0;
             for (int j = 0; j < 32; j++) {
-                int bit = (x[ib].qs[4 * k + j / 8] >> (j % 8)) & 1;
-                isum += bit ? yb->qs[j] : -yb->qs[j];
+                tot += yb->qs[j];
+                pos += yb->qs[j] & -(int)((bits >> j) & 1);
             }
+            int isum = 2 * pos - tot;
             bsum += rf__h2f(yb->d) * (float)isum;
         }
         sum += rf__h2f(x[ib].d) * bsum;

@@ -337,4 +337,5 @@ void rf__dot_fill_avx2_legacy(rf_dot_table *t) {
 void rf__dot_fill_avx2(rf_dot_table *t) {
     rf__dot_fill_avx2_legacy(t);
     rf__dot_fill_avx2_kquant(t);
+    rf__dot_fill_avx2_iquant(t);
 }
