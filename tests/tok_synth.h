@@ -73,6 +73,10 @@ static void sv_add_merge(synth_vocab *v, const char *a, size_t na, const char *b
     v->merge[v->n_merges++] = m;
 }
 
+/* Where sv_build sends a finished description; a tool may divert it (to
+ * write the vocabulary out as a GGUF file, say). */
+static rf_status (*synth_sink)(const rf_vocab_desc *, rf_tokenizer **, rf_err *) = rf__tokenizer_create;
+
 static rf_tokenizer *sv_build(synth_vocab *v, rf_vocab_desc *d, rf_err *err) {
     rf_tok_text *toks = malloc(v->n * sizeof *toks), *mer = malloc((v->n_merges + 1) * sizeof *mer);
     rf_tokenizer *t = NULL;
@@ -86,7 +90,7 @@ static rf_tokenizer *sv_build(synth_vocab *v, rf_vocab_desc *d, rf_err *err) {
         d->n_merges = (uint32_t)v->n_merges;
         d->merges = mer;
     }
-    if (rf__tokenizer_create(d, &t, err)) t = NULL;
+    if (synth_sink(d, &t, err)) t = NULL;
     free(toks);
     free(mer);
     return t;
@@ -164,6 +168,7 @@ static rf_tokenizer *synth_spm(const char *name, rf_err *err) {
         sv_add(&v, pieces[i], strlen(pieces[i]), RF_TOKTYPE_NORMAL, -(float)i - (float)strlen(pieces[i]) * 0.25f);
     sv_add(&v, "<|user|>", 8, RF_TOKTYPE_USER_DEFINED, 0);
     sv_add(&v, "<|end|>", 7, RF_TOKTYPE_CONTROL, 0);
+    sv_add(&v, "<|endoftext|>", 13, RF_TOKTYPE_CONTROL, 0);
     rf__vocab_desc_init(&d);
     d.model = "llama";
     d.name = name;
@@ -276,8 +281,9 @@ static uint8_t *synth_charsmap(const char *const *keys, const char *const *reps,
     b.used[0] = 1;
     uint32_t root = xb_place(&b, keys, vals, 0, n, 0);
     b.unit[0] = (0 ^ root) << 10;
-    size_t units = b.n;
-    while (units > 1 && !b.used[units - 1]) units--;
+    size_t units = b.n; /* whole blocks of 256, as darts-clone lays them out */
+    while (units > 256 && !b.used[units - 1]) units--;
+    units = (units + 255) / 256 * 256;
     *len = 4 + units * 4 + blob;
     uint8_t *out = malloc(*len);
     uint32_t sz = (uint32_t)(units * 4);
