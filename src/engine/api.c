@@ -8,12 +8,7 @@
 #include <unistd.h>
 
 #include "engine/api.h"
-#if __has_include("template/template.h")
 #include "template/template.h"
-#define RF_HAVE_TEMPLATE 1
-#else
-#define RF_HAVE_TEMPLATE 0
-#endif
 
 void rf__err_copy(const rf_err *e, char *buf, size_t len) {
     if (buf && len) snprintf(buf, len, "%s", e->msg[0] ? e->msg : rf_status_str(e->status));
@@ -268,13 +263,8 @@ rf_status rf_chat_apply_template(const rf_model *m, const char *tmpl, const rf_c
         memcpy(eos_buf, eos, tl);
         eos_buf[tl] = '\0';
     }
-#if RF_HAVE_TEMPLATE
     st = rf__chat_apply_ex(tmpl, strlen(tmpl), arr, NULL, NULL, add_generation_prompt, bos_buf,
                            eos_buf, NULL, &out, &out_len, &err);
-#else
-    (void)add_generation_prompt;
-    st = rf__err(&err, RF_ERR_UNSUPPORTED, "this build has no chat template engine");
-#endif
     if (st != RF_OK) goto done;
     *len = out_len;
     if (cap <= out_len) {
