@@ -215,6 +215,13 @@ def _gemma3(w, g):
     _gemma_layers(g, hp, qk_norm=True)
 
 
+def _gemma3_pattern(w, g):
+    # gemma3 with the local/global layout given per layer
+    # (attention.sliding_window_pattern as an array of booleans)
+    _gemma3(w, g)
+    w.add_sliding_window_pattern([True, False, True, True, False, True])
+
+
 def _phi3(w, g):
     # fused qkv and gate|up, partial rotary (0.75), long/short rope factors
     # (n_ctx 32 > original context 16: the long factors apply), rope
@@ -253,6 +260,29 @@ def _phi3(w, g):
         up = g.normal((f, d), 1.0 / math.sqrt(d))
         g.add(f"blk.{i}.ffn_up.weight", np.concatenate([gate, up], axis=0))
         g.weight(f"blk.{i}.ffn_down.weight", d, f)
+
+
+def _mixtral(w, g):
+    # llama with a mixture of SwiGLU experts (Mixtral layout: merged 3-D
+    # expert tensors, softmax routing, chosen weights renormalised)
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=48, n_head=4, n_head_kv=2, head_dim=16,
+              n_expert=4, n_expert_used=2)
+    _common_kv(w, "llama", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    _embd(g, hp)
+    d, f, ne = hp["n_embd"], hp["n_ff"], hp["n_expert"]
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        g.norm(f"blk.{i}.ffn_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", f, d, gain=1.5, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_up_exps.weight", f, d, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, n_expert=ne)
 
 
 def _llama3rope(w, g):
@@ -294,13 +324,16 @@ MODELS = {
     "qwen3moe": ("qwen3moe", _qwen3moe, False),
     "gemma2": ("gemma2", _gemma2, False),
     "gemma3": ("gemma3", _gemma3, False),
+    "gemma3-pattern": ("gemma3", _gemma3_pattern, False),
     "phi3": ("phi3", _phi3, False),
     "llama3rope": ("llama", _llama3rope, False),
+    "mixtral": ("llama", _mixtral, False),
 }
 
 
-def write_model(name, path):
-    """Writes model `name` to `path` (deterministic, byte-identical each time)."""
+def write_model(name, path, builder=None):
+    """Writes model `name` to `path` (deterministic, byte-identical each time).
+    `builder` replaces the model's own (same random weights), for variants."""
     arch, build, f16 = MODELS[name]
     # the random stream is per architecture builder, so "qwen3-f16" holds the
     # same values as "qwen3", rounded to f16
@@ -308,7 +341,7 @@ def write_model(name, path):
     w = gguf.GGUFWriter(path, arch)
     # (a name containing "phi3" would make llama.cpp look for Phi-3's special tokens)
     w.add_name("tiny random model")
-    build(w, g)
+    (builder or build)(w, g)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
     tokens, scores, types = _vocab()
     w.add_tokenizer_model("llama")
