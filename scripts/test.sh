@@ -21,6 +21,8 @@ run_suite build -DCMAKE_BUILD_TYPE=Release
 echo "== ASan + UBSan =="
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRF_SANITIZE=ON
+echo "== AArch64 NEON kernels (cross-compiled, run under qemu) =="
+"$root/scripts/check-arm.sh" --run
 echo "== fuzz smoke =="
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRF_SANITIZE=ON -DRF_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$jobs"

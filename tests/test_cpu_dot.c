@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "cpu/cpu_features.h"
 #include "cpu/dot_impl.h"
+#include "rf_dot_random.h"
 #include "rf_test.h"
 
 /* The weight types ggml's CPU backend multiplies (those with a vec_dot). */
@@ -31,72 +32,6 @@ static const rf_type kTypes[] = {
     RF_TYPE_IQ3_XXS, RF_TYPE_IQ3_S,  RF_TYPE_IQ4_NL,  RF_TYPE_IQ4_XS, RF_TYPE_TQ1_0, RF_TYPE_TQ2_0,
     RF_TYPE_MXFP4,   RF_TYPE_NVFP4,  RF_TYPE_Q1_0,
 };
-
-/* ---- random numbers (xorshift, fixed seed) ---------------------------------- */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd_u32(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
-static float rnd_unit(void) { return ((float)(rnd_u32() & 0xFFFFFF) + 0.5f) / 16777216.0f; }
-static float rnd_normal(void) {
-    return sqrtf(-2.0f * logf(rnd_unit())) * cosf(6.2831853f * rnd_unit());
-}
-/* A random f16 scale of magnitude 2^-10 .. 2^-4, random sign if `sign`. */
-static uint16_t rnd_scale(bool sign) {
-    float v = ldexpf(1.0f + rnd_unit(), -10 + (int)(rnd_u32() % 6));
-    if (sign && (rnd_u32() & 1)) v = -v;
-    return rf__fp32_to_fp16(v);
-}
-
-/* ---- weights -------------------------------------------------------------------- */
-
-/* Overwrites the scale fields of random-byte blocks with sane values. */
-static void sanitize_blocks(rf_type t, uint8_t *p, int64_t nblocks, size_t bsize) {
-    for (int64_t b = 0; b < nblocks; b++, p += bsize) {
-        switch (t) {
-        case RF_TYPE_Q4_0: case RF_TYPE_Q5_0: case RF_TYPE_Q8_0: case RF_TYPE_IQ4_NL:
-        case RF_TYPE_Q1_0: case RF_TYPE_IQ2_XXS: case RF_TYPE_IQ2_XS: case RF_TYPE_IQ2_S:
-        case RF_TYPE_IQ3_XXS: case RF_TYPE_IQ3_S: case RF_TYPE_IQ1_S: case RF_TYPE_IQ4_XS: {
-            uint16_t d = rnd_scale(true);
-            memcpy(p, &d, 2);
-            break;
-        }
-        case RF_TYPE_Q4_1: case RF_TYPE_Q5_1: case RF_TYPE_Q4_K: case RF_TYPE_Q5_K: {
-            uint16_t d = rnd_scale(true), m = rnd_scale(true);
-            memcpy(p, &d, 2);
-            memcpy(p + 2, &m, 2);
-            break;
-        }
-        case RF_TYPE_Q2_K: {
-            rf_blk_q2_k *q = (rf_blk_q2_k *)p;
-            q->d = rnd_scale(true);
-            q->dmin = rnd_scale(true);
-            break;
-        }
-        case RF_TYPE_Q3_K: ((rf_blk_q3_k *)p)->d = rnd_scale(true); break;
-        case RF_TYPE_Q6_K: ((rf_blk_q6_k *)p)->d = rnd_scale(true); break;
-        case RF_TYPE_TQ1_0: ((rf_blk_tq1_0 *)p)->d = rnd_scale(true); break;
-        case RF_TYPE_TQ2_0: ((rf_blk_tq2_0 *)p)->d = rnd_scale(true); break;
-        case RF_TYPE_MXFP4: ((rf_blk_mxfp4 *)p)->e = (uint8_t)(120 + rnd_u32() % 10); break;
-        case RF_TYPE_NVFP4:
-            for (int k = 0; k < 4; k++)
-                ((rf_blk_nvfp4 *)p)->d[k] = (uint8_t)(((4 + rnd_u32() % 6) << 3) | (rnd_u32() & 7));
-            break;
-        case RF_TYPE_IQ1_M: {
-            /* The f16 block scale is spread over the top nibbles of scales. */
-            uint16_t d = rnd_scale(true), sc[4];
-            memcpy(sc, ((rf_blk_iq1_m *)p)->scales, 8);
-            for (int k = 0; k < 4; k++) sc[k] = (uint16_t)((sc[k] & 0x0FFF) | (((d >> (4 * k)) & 0xF) << 12));
-            memcpy(((rf_blk_iq1_m *)p)->scales, sc, 8);
-            break;
-        }
-        default: break;
-        }
-    }
-}
 
 /* Fills `w` with one row of n weights of type t; returns false on failure. */
 static bool make_weights(rf_type t, int64_t n, void *w, float *tmp) {
@@ -216,11 +151,12 @@ static bool test_type(rf_type t) {
         fprintf(stderr, "%-8s UNSUPPORTED: no %s dot product\n", tr->name, best ? "scalar" : "");
         return false;
     }
-    /* Until a type's to_f32 lands, its reference check is the one of
-     * tests/py/test_cpu_dot_gguf.py (against gguf); SIMD-vs-scalar runs. */
-    bool have_ref = tr->to_f32 != NULL;
+    if (!tr->to_f32) {
+        fprintf(stderr, "%-8s NOT CHECKED: the type has no to_f32 to compare with\n", tr->name);
+        return false;
+    }
     const rf_type_traits *at = rf_type_get(best->act_type);
-    static const int64_t sizes[] = {256, 512, 4096};
+    static const int64_t sizes[] = {100, 160, 256, 512, 1000, 4096}; /* odd sizes reach the tails */
     char line[256];
     int used = snprintf(line, sizeof line, "%-8s act %-5s", tr->name, at->name);
     double worst_ref = 0.0, worst_simd = 0.0;
@@ -236,8 +172,7 @@ static bool test_type(rf_type t) {
                 fprintf(stderr, "%s: quantizer failed\n", tr->name);
                 ok = false;
             }
-            if (have_ref) tr->to_f32(w, wf, n);
-            else for (int64_t i = 0; i < n; i++) wf[i] = 1.0f;
+            tr->to_f32(w, wf, n);
             float scale = trial == 3 ? 1e-3f : 1.0f + (float)trial;
             for (int64_t i = 0; i < n; i++) x[i] = rnd_normal() * scale;
             sc->quantize_act(x, a, n);
@@ -248,19 +183,31 @@ static bool test_type(rf_type t) {
                 ref += (double)wf[i] * (double)af[i];
                 mag += fabs((double)wf[i] * (double)af[i]);
             }
-            /* Q8_1 carries s = d * sum(q) rounded to f16: its rounding enters
-             * through the weights' offset term. */
-            double tol_ref = best->act_type == RF_TYPE_Q8_1 ? 2e-3 : 1e-5;
+            /* Q8_1 carries s = d * sum(q) rounded to f16, which the kernels
+             * use for the weights' offset m (an f16 at byte 2 of Q4_1 and
+             * Q5_1 blocks): add that rounding, m * (s - d * sum(q)), to the
+             * reference so the bound stays tight. */
+            if (best->act_type == RF_TYPE_Q8_1) {
+                for (int64_t ib = 0; ib < n / 32; ib++) {
+                    const rf_blk_q8_1 *b = (const rf_blk_q8_1 *)a + ib;
+                    uint16_t m16;
+                    memcpy(&m16, (const uint8_t *)w + ib * tr->type_size + 2, 2);
+                    int qsum = 0;
+                    for (int j = 0; j < 32; j++) qsum += b->qs[j];
+                    ref += (double)rf__fp16_to_fp32(m16) *
+                           ((double)rf__fp16_to_fp32(b->s) - (double)rf__fp16_to_fp32(b->d) * qsum);
+                }
+            }
+            const double tol_ref = 1e-5;
             float s_scalar = NAN;
             sc->vec_dot(n, &s_scalar, w, a);
             double e = fabs((double)s_scalar - ref) / (mag > 0 ? mag : 1.0);
-            if (have_ref && !(e <= tol_ref)) {
+            if (!(e <= tol_ref)) {
                 fprintf(stderr, "%s scalar n=%lld: got %.9g want %.9g (rel err %.3g)\n", tr->name,
                         (long long)n, s_scalar, ref, e);
                 ok = false;
             }
-            if (have_ref && e > worst_ref) worst_ref = e;
-            if (!have_ref) mag = fabs((double)s_scalar) * sqrt((double)n); /* estimate */
+            if (e > worst_ref) worst_ref = e;
             if (!(mag > 0)) { fprintf(stderr, "%s: all-zero dot\n", tr->name); ok = false; }
 
             for (int k = 0; k < impl_count; k++) {
@@ -296,9 +243,53 @@ static bool test_type(rf_type t) {
     for (int k = 0; k < impl_count; k++)
         if (rf__cpu_dot_get_impl(t, impl_names[k]))
             used += snprintf(line + used, sizeof line - (size_t)used, " %s", impl_names[k]);
-    snprintf(line + used, sizeof line - (size_t)used, "  [best %s] ref err %s%.2g simd diff %.2g %s%s",
-             best->impl, have_ref ? "" : "(no to_f32: see test_cpu_dot_gguf) ", worst_ref, worst_simd, tr->quantize ? "" : "(random blocks) ", ok ? "ok" : "FAIL");
+    snprintf(line + used, sizeof line - (size_t)used, "  [best %s] ref err %.2g simd diff %.2g %s%s",
+             best->impl, worst_ref, worst_simd, tr->quantize ? "" : "(random blocks) ", ok ? "ok" : "FAIL");
     fprintf(stderr, "%s\n", line);
+    return ok;
+}
+
+/* vec_dot_multi (one weight row, several activation rows) against vec_dot of
+ * the same implementation, for every implementation that has one, and the
+ * fallback of rf__cpu_dot_multi. Returns false on a mismatch. */
+static bool test_multi(rf_type t) {
+    enum { NA = 7 }; /* more than one pass of the widest kernels, plus a tail */
+    const rf_type_traits *tr = rf_type_get(t);
+    const rf_cpu_dot *best = rf__cpu_dot_get(t);
+    if (!best || !tr->to_f32) return false;
+    const int64_t n = 512;
+    bool ok = true;
+    size_t asz = rf_type_row_size(best->act_type, n);
+    void *w = malloc(rf_type_row_size(t, n));
+    float *x = malloc(n * sizeof(float)), *wf = malloc(n * sizeof(float)), *af = malloc(n * sizeof(float));
+    void *acts[NA];
+    double mag[NA];
+    make_weights(t, n, w, x);
+    tr->to_f32(w, wf, n);
+    for (int r = 0; r < NA; r++) {
+        acts[r] = malloc(asz);
+        for (int64_t i = 0; i < n; i++) x[i] = rnd_normal();
+        best->quantize_act(x, acts[r], n);
+        dequant_act(best->act_type, acts[r], af, n);
+        mag[r] = 0.0;
+        for (int64_t i = 0; i < n; i++) mag[r] += fabs((double)wf[i] * (double)af[i]);
+    }
+    for (int k = -1; k < impl_count; k++) {
+        const rf_cpu_dot *im = k < 0 ? best : rf__cpu_dot_get_impl(t, impl_names[k]);
+        if (!im || (k >= 0 && !im->vec_dot_multi)) continue;
+        float got[NA], want[NA];
+        rf__cpu_dot_multi(im, n, got, w, (const void *const *)acts, NA);
+        for (int r = 0; r < NA; r++) {
+            im->vec_dot(n, &want[r], w, acts[r]);
+            double e = fabs((double)got[r] - (double)want[r]) / (mag[r] > 0 ? mag[r] : 1.0);
+            if (!(e <= 2e-6)) {
+                fprintf(stderr, "%s %s multi row %d: got %.9g, vec_dot %.9g\n", tr->name, im->impl, r, got[r], want[r]);
+                ok = false;
+            }
+        }
+    }
+    for (int r = 0; r < NA; r++) free(acts[r]);
+    free(w); free(x); free(wf); free(af);
     return ok;
 }
 
@@ -308,6 +299,23 @@ int main(void) {
     fprintf(stderr, "cpu features: %s\n", feats);
     impl_names = rf__cpu_dot_impls(&impl_count);
     for (size_t i = 0; i < RF_ARRAY_LEN(kTypes); i++) RF_CHECK(test_type(kTypes[i]));
+    for (size_t i = 0; i < RF_ARRAY_LEN(kTypes); i++) RF_CHECK(test_multi(kTypes[i]));
+    /* The SIMD paths this CPU should take do exist (a lost table entry would
+     * otherwise fall back to scalar silently). */
+    static const rf_type kSimd[] = {RF_TYPE_F32, RF_TYPE_F16, RF_TYPE_Q4_0, RF_TYPE_Q4_1, RF_TYPE_Q5_0,
+                                    RF_TYPE_Q5_1, RF_TYPE_Q8_0, RF_TYPE_Q2_K, RF_TYPE_Q3_K, RF_TYPE_Q4_K,
+                                    RF_TYPE_Q5_K, RF_TYPE_Q6_K, RF_TYPE_IQ4_NL, RF_TYPE_IQ4_XS};
+    static const rf_type kNeon[] = {RF_TYPE_F32, RF_TYPE_F16, RF_TYPE_Q4_0, RF_TYPE_Q4_1,
+                                    RF_TYPE_Q8_0, RF_TYPE_Q4_K, RF_TYPE_Q6_K};
+    for (size_t i = 0; i < RF_ARRAY_LEN(kSimd); i++) {
+        if (rf__cpu_has_avx2()) RF_CHECK(rf__cpu_dot_get_impl(kSimd[i], "avx2") != NULL);
+        if (rf__cpu_has_avx512()) RF_CHECK(rf__cpu_dot_get_impl(kSimd[i], "avx512") != NULL);
+    }
+#if defined(__aarch64__)
+    for (size_t i = 0; i < RF_ARRAY_LEN(kNeon); i++) RF_CHECK(rf__cpu_dot_get_impl(kNeon[i], "neon") != NULL);
+#else
+    (void)kNeon;
+#endif
     /* Types without a matrix product in ggml have no dot here either. */
     RF_CHECK(rf__cpu_dot_get(RF_TYPE_Q8_K) == NULL);
     RF_CHECK(rf__cpu_dot_get(RF_TYPE_I32) == NULL);

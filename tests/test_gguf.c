@@ -165,6 +165,13 @@ static rf_status producer(void *user, uint64_t idx, void *dst, uint64_t nbytes, 
     return RF_OK;
 }
 
+static rf_status failing_producer(void *user, uint64_t idx, void *dst, uint64_t nbytes, rf_err *err) {
+    (void)user;
+    memset(dst, 0x5a, nbytes);
+    if (idx == 3) return rf__err(err, RF_ERR_CANCELLED, "stopped at tensor %llu", (unsigned long long)idx);
+    return RF_OK;
+}
+
 static rf_gguf_writer *build_writer(bool use_producer, uint32_t alignment) {
     rf_gguf_writer *w = NULL;
     RF_CHECK(rf_gguf_writer_create(&w) == RF_OK);
@@ -185,6 +192,9 @@ static rf_gguf_writer *build_writer(bool use_producer, uint32_t alignment) {
     v.type = RF_GGUF_F64; v.v.f = -2.718281828459045; RF_CHECK(rf_gguf_writer_set_value(w, "t.f64", &v) == RF_OK);
     v.type = RF_GGUF_U8; v.v.u = 256; RF_CHECK(rf_gguf_writer_set_value(w, "t.bad", &v) == RF_ERR_RANGE);
     v.type = RF_GGUF_I8; v.v.i = -129; RF_CHECK(rf_gguf_writer_set_value(w, "t.bad", &v) == RF_ERR_RANGE);
+    v.type = RF_GGUF_VTYPE_COUNT; RF_CHECK(rf_gguf_writer_set_value(w, "t.bad", &v) == RF_ERR_INVALID_ARG);
+    RF_CHECK(rf_gguf_writer_set_arr(w, "t.bad", RF_GGUF_ARRAY, a_u8, 1) == RF_ERR_INVALID_ARG);
+    RF_CHECK(rf_gguf_writer_set_u64(w, "general.alignment", 64) == RF_ERR_INVALID_ARG);
     RF_CHECK(rf_gguf_writer_set_arr(w, "a.u8", RF_GGUF_U8, a_u8, NARR) == RF_OK);
     RF_CHECK(rf_gguf_writer_set_arr(w, "a.i8", RF_GGUF_I8, a_i8, NARR) == RF_OK);
     RF_CHECK(rf_gguf_writer_set_arr(w, "a.u16", RF_GGUF_U16, a_u16, NARR) == RF_OK);
@@ -482,6 +492,14 @@ static void test_round_trip(void) {
         RF_CHECK(rf_gguf_writer_write(w, path, NULL, NULL, &e) == RF_ERR_INVALID_ARG);
         RF_CHECK(rf_gguf_writer_write(w, path, producer, &calls, &e) == RF_OK);
         RF_CHECK(calls == (int)(NT / 2));
+        /* a failing producer: error with the tensor's name, no file left behind */
+        char path2[512];
+        path_in_tmp(path2, sizeof path2, "rt2.gguf");
+        RF_CHECK(rf_gguf_writer_write(w, path2, failing_producer, NULL, &e) == RF_ERR_CANCELLED);
+        RF_CHECK(strstr(e.msg, tensors[3].name) && strstr(e.msg, "stopped at tensor 3"));
+        RF_CHECK(access(path2, F_OK) != 0);
+        RF_CHECK(rf_gguf_writer_write(w, "/nonexistent-dir/x.gguf", producer, &calls, &e) == RF_ERR_IO &&
+                 strstr(e.msg, "cannot create"));
         rf_gguf *g = NULL;
         RF_CHECK(rf_gguf_open(path, &g, &e) == RF_OK);
         if (g) check_model(g, 64);
@@ -768,6 +786,8 @@ static void test_malformed(void) {
         rf_gguf *g;
         rf_err e;
         RF_CHECK(rf_gguf_open_buffer(NULL, 10, &g, &e) == RF_ERR_INVALID_ARG);
+        RF_CHECK(rf_gguf_open_buffer(NULL, 0, &g, &e) == RF_ERR_FORMAT && g == NULL && strstr(e.msg, "too short"));
+        RF_CHECK(rf_gguf_open_buffer("GGUF", 4, NULL, &e) == RF_ERR_INVALID_ARG);
         RF_CHECK(rf_gguf_open(NULL, &g, &e) == RF_ERR_INVALID_ARG);
         RF_CHECK(rf_gguf_open("/nonexistent/x.gguf", &g, &e) == RF_ERR_NOT_FOUND && strstr(e.msg, "cannot open"));
         RF_CHECK(rf_gguf_open(tmpdir, &g, &e) == RF_ERR_IO && strstr(e.msg, "not a regular file"));

@@ -177,7 +177,9 @@ static void print_tokenizer(const rf_gguf *g) {
         snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", rf__inspect_special[i]);
         const rf_gguf_value *v = rf_gguf_get(g, key);
         if (!v) continue;
-        printf("  %-17s ", rf__inspect_special[i]);
+        const char *label = rf__inspect_special[i];
+        if (!strcmp(label, "seperator")) label = "separator"; /* the key keeps llama.cpp's spelling */
+        printf("  %-17s ", label);
         int64_t id;
         rf_str text;
         if (!rf__inspect_int(v, &id)) {

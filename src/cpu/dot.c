@@ -49,6 +49,9 @@ static rf_cpu_dot entries[IMPL_COUNT][RF_TYPE_COUNT];
 static rf_cpu_dot best[RF_TYPE_COUNT];
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* Order of preference, most capable last. */
+static const int order[] = {IMPL_SCALAR, IMPL_NEON, IMPL_AVX2, IMPL_AVX512};
+
 static int impl_index(const char *name) {
     for (int i = 0; i < IMPL_COUNT; i++)
         if (name && strcmp(name, impl_names[i]) == 0) return i;
@@ -57,6 +60,7 @@ static int impl_index(const char *name) {
 
 static void init(void) {
     for (uint32_t h = 0; h < (1u << 16); h++) rf__dot_f16_table[h] = rf__fp16_to_fp32((uint16_t)h);
+    for (int b = 0; b < 256; b++) rf__ue4m3_half_table[b] = rf__ue4m3_half((uint8_t)b);
 
     rf_dot_table *sc = &tables[IMPL_SCALAR];
     rf__dot_fill_float(sc);
@@ -71,9 +75,7 @@ static void init(void) {
 #if defined(__aarch64__)
     if (rf__cpu_features()->neon) { rf__dot_fill_neon(&tables[IMPL_NEON]); impl_on[IMPL_NEON] = true; }
 #endif
-    /* Order of preference, most capable last; RF_CPU_DOT caps it. */
-    static const int order[] = {IMPL_SCALAR, IMPL_NEON, IMPL_AVX2, IMPL_AVX512};
-    int cap = impl_index(getenv("RF_CPU_DOT"));
+    int cap = impl_index(getenv("RF_CPU_DOT")); /* caps the choice */
 
     for (int t = 0; t < RF_TYPE_COUNT; t++) {
         bool ok;
@@ -81,20 +83,31 @@ static void init(void) {
         if (!ok) continue;
         for (int i = 0; i < IMPL_COUNT; i++) {
             if (!impl_on[i] || !tables[i].dot[t]) continue;
-            rf_act_quant_fn q = tables[i].quant[at] ? tables[i].quant[at] : sc->quant[at];
-            entries[i][t] = (rf_cpu_dot){at, q, tables[i].dot[t], impl_names[i]};
+            /* the activation quantizer of this implementation, or of the
+             * most capable one below it */
+            rf_act_quant_fn q = NULL;
+            for (size_t k = 0; k < RF_ARRAY_LEN(order); k++) {
+                if (impl_on[order[k]] && tables[order[k]].quant[at]) q = tables[order[k]].quant[at];
+                if (order[k] == i) break;
+            }
+            entries[i][t] = (rf_cpu_dot){at, q, tables[i].dot[t], tables[i].dot_multi[t], impl_names[i]};
         }
         rf_vec_dot_fn dot = NULL;
+        rf_vec_dot_multi_fn multi = NULL;
         rf_act_quant_fn quant = NULL;
         const char *name = NULL;
         for (size_t k = 0; k < RF_ARRAY_LEN(order); k++) {
             int i = order[k];
             if (!impl_on[i]) continue;
-            if (tables[i].dot[t]) { dot = tables[i].dot[t]; name = impl_names[i]; }
+            if (tables[i].dot[t]) {
+                dot = tables[i].dot[t];
+                multi = tables[i].dot_multi[t];
+                name = impl_names[i];
+            }
             if (tables[i].quant[at]) quant = tables[i].quant[at];
             if (i == cap) break;
         }
-        if (dot && quant) best[t] = (rf_cpu_dot){at, quant, dot, name};
+        if (dot && quant) best[t] = (rf_cpu_dot){at, quant, dot, multi, name};
     }
 }
 

@@ -19,6 +19,9 @@
 /* *s = dot(w[0..n), a[0..n)): w a weight row of the weight type, a an
  * activation row in act_type; n a multiple of both block sizes. */
 typedef void (*rf_vec_dot_fn)(int64_t n, float *s, const void *w, const void *a);
+/* s[j] = dot(w, a[j]) for j < na: one weight row against several
+ * activation rows (prefill), decoding the weights once for all of them. */
+typedef void (*rf_vec_dot_multi_fn)(int64_t n, float *s, const void *w, const void *const *a, int na);
 /* Converts n f32 activations to act_type. */
 typedef void (*rf_act_quant_fn)(const float *x, void *dst, int64_t n);
 
@@ -26,8 +29,22 @@ typedef struct rf_cpu_dot {
     rf_type act_type;
     rf_act_quant_fn quantize_act;
     rf_vec_dot_fn vec_dot;
+    /* Optional (NULL where the implementation has none): call through
+     * rf__cpu_dot_multi, which falls back to vec_dot. Results equal those of
+     * vec_dot up to float rounding. */
+    rf_vec_dot_multi_fn vec_dot_multi;
     const char *impl; /* "scalar", "avx2", "avx512", "neon" */
 } rf_cpu_dot;
+
+/* s[j] = dot(w, a[j]) for j < na, through vec_dot_multi where it exists. */
+static inline void rf__cpu_dot_multi(const rf_cpu_dot *d, int64_t n, float *s, const void *w,
+                                     const void *const *a, int na) {
+    if (d->vec_dot_multi) {
+        d->vec_dot_multi(n, s, w, a, na);
+    } else {
+        for (int j = 0; j < na; j++) d->vec_dot(n, &s[j], w, a[j]);
+    }
+}
 
 /* The fastest implementation this CPU supports for weights of type t, or
  * NULL if no dot product exists for t. */

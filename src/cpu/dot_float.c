@@ -32,10 +32,17 @@ static void dot_f16(int64_t n, float *s, const void *w, const void *a) {
     *s = (float)sum;
 }
 
+static inline float bf16(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
 static void dot_bf16(int64_t n, float *s, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
     double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)(rf__bf16_to_fp32(x[i]) * rf__bf16_to_fp32(y[i]));
+    for (int64_t i = 0; i < n; i++) sum += (double)(bf16(x[i]) * bf16(y[i]));
     *s = (float)sum;
 }
 

@@ -103,6 +103,7 @@ static inline float rf__e8m0_half(uint8_t e) {
 /* Unsigned E4M3 scale of NVFP4 (0 and 0x7f decode to 0), times 0.5 to pair
  * with kvalues_mxfp4. */
 float rf__ue4m3_half(uint8_t x);
+extern float rf__ue4m3_half_table[256]; /* filled by the dispatcher */
 
 /* The 6-bit scales and mins of Q4_K/Q5_K, unpacked from 12 bytes. */
 static inline void rf__k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
@@ -123,11 +124,27 @@ static inline void rf__k3_scales(const uint8_t *q, int8_t sc[16]) {
     }
 }
 
+/* The same with 32-bit word operations (as ggml's kernels do), for SIMD
+ * kernels where the per-byte loop above would dominate. */
+static inline void rf__k3_scales_fast(const uint8_t *q, int8_t sc[16]) {
+    uint32_t a[3], o[4];
+    memcpy(a, q, 12);
+    const uint32_t m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
+    o[0] = (a[0] & m4) | ((a[2] & m2) << 4);
+    o[1] = (a[1] & m4) | (((a[2] >> 2) & m2) << 4);
+    o[2] = ((a[0] >> 4) & m4) | (((a[2] >> 4) & m2) << 4);
+    o[3] = ((a[1] >> 4) & m4) | (((a[2] >> 6) & m2) << 4);
+    /* bytes 0..63 -> -32..31 without borrows between bytes */
+    for (int k = 0; k < 4; k++) o[k] = ((o[k] | 0x80808080u) - 0x20202020u) ^ 0x80808080u;
+    memcpy(sc, o, 16);
+}
+
 /* ---- implementation tables ----------------------------------------------------
  * Each implementation fills the entries it has (vec_dot, and for activation
  * formats the quantizer); the dispatcher fills act_type and impl. */
 typedef struct rf_dot_table {
     rf_vec_dot_fn dot[RF_TYPE_COUNT];
+    rf_vec_dot_multi_fn dot_multi[RF_TYPE_COUNT]; /* optional */
     rf_act_quant_fn quant[RF_TYPE_COUNT]; /* indexed by activation type */
 } rf_dot_table;
 
@@ -136,8 +153,13 @@ void rf__dot_fill_legacy(rf_dot_table *t);
 void rf__dot_fill_kquant(rf_dot_table *t);
 void rf__dot_fill_iquant(rf_dot_table *t);
 #if defined(__x86_64__)
-void rf__dot_fill_avx2(rf_dot_table *t);
+void rf__dot_fill_avx2(rf_dot_table *t);        /* calls the two below */
+void rf__dot_fill_avx2_legacy(rf_dot_table *t); /* float, 32-blocks */
+void rf__dot_fill_avx2_kquant(rf_dot_table *t); /* K-quants, IQ4_XS */
+void rf__dot_fill_avx2_iquant(rf_dot_table *t); /* lattice i-quants, TQ2_0, NVFP4, Q1_0 */
 void rf__dot_fill_avx512(rf_dot_table *t);
+void rf__dot_fill_avx512_legacy(rf_dot_table *t);
+void rf__dot_fill_avx512_kquant(rf_dot_table *t);
 #endif
 #if defined(__aarch64__)
 void rf__dot_fill_neon(rf_dot_table *t);

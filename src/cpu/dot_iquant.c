@@ -7,12 +7,13 @@
 #include "cpu/dot_impl.h"
 #include "quant/iq_grids.h"
 
-/* sum_j q8[j] * +-grid[j] over 8 values, sign bit j of `signs` negating. */
+/* sum_j q8[j] * +-grid[j] over 8 values, sign bit j of `signs` negating
+ * (branch-free: random signs would defeat branch prediction). */
 static inline int grid8(uint64_t grid, uint8_t signs, const int8_t *q8) {
     int s = 0;
     for (int j = 0; j < 8; j++) {
-        int g = (int)((grid >> (8 * j)) & 0xFF);
-        s += (signs >> j) & 1 ? -g * q8[j] : g * q8[j];
+        int g = (int)((grid >> (8 * j)) & 0xFF), neg = -((signs >> j) & 1);
+        s += ((g * q8[j]) ^ neg) - neg;
     }
     return s;
 }
@@ -20,8 +21,8 @@ static inline int grid8(uint64_t grid, uint8_t signs, const int8_t *q8) {
 static inline int grid4(uint32_t grid, uint8_t signs, const int8_t *q8) {
     int s = 0;
     for (int j = 0; j < 4; j++) {
-        int g = (int)((grid >> (8 * j)) & 0xFF);
-        s += (signs >> j) & 1 ? -g * q8[j] : g * q8[j];
+        int g = (int)((grid >> (8 * j)) & 0xFF), neg = -((signs >> j) & 1);
+        s += ((g * q8[j]) ^ neg) - neg;
     }
     return s;
 }

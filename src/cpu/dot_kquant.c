@@ -154,25 +154,24 @@ static void dot_q6_k(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q8_k *y = a;
     float sum = 0.0f;
     for (int64_t i = 0; i < n / 256; i++) {
-        int isum = 0;
+        /* decode the 256 six-bit values (minus 32) first, then one integer
+         * sum per group of 16 */
+        int8_t v[256];
         for (int half = 0; half < 2; half++) {
-            const uint8_t *ql = x[i].ql + 64 * half;
-            const uint8_t *qh = x[i].qh + 32 * half;
-            const int8_t *q8 = y[i].qs + 128 * half;
-            const int8_t *sc = x[i].scales + 8 * half;
-            int acc[8] = {0};
+            const uint8_t *ql = x[i].ql + 64 * half, *qh = x[i].qh + 32 * half;
+            int8_t *o = v + 128 * half;
             for (int l = 0; l < 32; l++) {
-                int v0 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                int v1 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                int v2 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                int v3 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                int g = l / 16;
-                acc[0 + g] += v0 * q8[l];
-                acc[2 + g] += v1 * q8[l + 32];
-                acc[4 + g] += v2 * q8[l + 64];
-                acc[6 + g] += v3 * q8[l + 96];
+                o[l] = (int8_t)(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+                o[l + 32] = (int8_t)(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                o[l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                o[l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
             }
-            for (int k = 0; k < 8; k++) isum += sc[k] * acc[k];
+        }
+        int isum = 0;
+        for (int g = 0; g < 16; g++) {
+            int acc = 0;
+            for (int l = 0; l < 16; l++) acc += v[16 * g + l] * y[i].qs[16 * g + l];
+            isum += x[i].scales[g] * acc;
         }
         sum += rf__h2f(x[i].d) * y[i].d * (float)isum;
     }

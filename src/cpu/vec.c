@@ -1,8 +1,10 @@
 /* vec.c - small f32/f16 vector helpers for the CPU ops (scalar reference and
  * run-time choice of the AVX2/F16C variant in x86/vec_avx2.c). */
+#include <math.h>
 #include <pthread.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cpu_features.h"
 
 static float dot_f32(int64_t n, const float *a, const float *b) {
     float s = 0.0f;
@@ -17,7 +19,7 @@ static float dot_f16(int64_t n, const uint16_t *a, const float *b) {
 }
 
 static void axpy_f32(int64_t n, float a, const float *x, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+    for (int64_t i = 0; i < n; i++) y[i] = fmaf(a, x[i], y[i]); /* fused, as the SIMD variants */
 }
 
 static void axpy_f16(int64_t n, float a, const uint16_t *x, float *y) {
@@ -41,11 +43,8 @@ const rf_cpu_vec *rf__cpu_vec_scalar(void) { return &vec_scalar; }
 #if defined(__x86_64__) || defined(__i386__)
 const rf_cpu_vec *rf__cpu_vec_avx2_table(void);
 const rf_cpu_vec *rf__cpu_vec_avx2(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
-        return rf__cpu_vec_avx2_table();
-    return NULL;
+    /* CPUID + XGETBV (cpu_features.c): clang's __builtin_cpu_supports knows no "f16c" */
+    return rf__cpu_has_avx2() ? rf__cpu_vec_avx2_table() : NULL;
 }
 #else
 const rf_cpu_vec *rf__cpu_vec_avx2(void) { return NULL; }

@@ -58,7 +58,11 @@ typedef struct rf_gguf_value {
     } v;
 } rf_gguf_value;
 
-/* Iterates the elements of an array value in order (O(1) per step). */
+/* Iterates the elements of an array value in order: O(1) per step for
+ * scalars and strings, O(size of the element) for an element that is itself
+ * an array (its extent is measured). Elements that are arrays can be iterated
+ * in turn. The value must come from the reader (or satisfy the same
+ * encoding); iteration stops early rather than read past the array. */
 typedef struct rf_gguf_arr_iter {
     const rf_gguf_value *arr;
     uint64_t index;
@@ -83,12 +87,18 @@ typedef struct rf_gguf_tensor {
 
 typedef struct rf_gguf rf_gguf;
 
-/* Opens and validates a GGUF file (memory-mapped). A name matching
+/* Opens and validates a GGUF file (memory-mapped). Versions 2 and 3 are
+ * read; version 1 and big-endian files give RF_ERR_UNSUPPORTED, malformed
+ * files RF_ERR_FORMAT, a missing file RF_ERR_NOT_FOUND, other open/map
+ * failures RF_ERR_IO, allocation failures RF_ERR_NOMEM. Key and tensor names
+ * are checked to be non-empty, unique, valid UTF-8 without NUL bytes; string
+ * values may hold any bytes. A name matching
  * `*-00001-of-0000N.gguf` opens all N splits as one model. On failure *out
  * is NULL and `err` names the problem. Free with rf_gguf_free. */
 rf_status rf_gguf_open(const char *path, rf_gguf **out, rf_err *err);
 
-/* Same, over a caller-owned buffer that must outlive the returned object. */
+/* Same, over a caller-owned buffer that must outlive the returned object.
+ * A buffer holding one split of a split model gives RF_ERR_UNSUPPORTED. */
 rf_status rf_gguf_open_buffer(const void *buf, size_t size, rf_gguf **out, rf_err *err);
 
 void rf_gguf_free(rf_gguf *g);  /* NULL is a no-op */
@@ -120,7 +130,8 @@ rf_status rf_gguf_get_str(const rf_gguf *g, const char *key, rf_str *out);
 /* Array: element type and count. */
 rf_status rf_gguf_get_arr(const rf_gguf *g, const char *key, rf_gguf_vtype *elem_type, uint64_t *n);
 /* Copies a numeric array into out[0..n) converting elements; n must equal the
- * array length. */
+ * array length (RF_ERR_RANGE otherwise). _f32 accepts integer and float
+ * elements, _i32 integer elements whose values fit (RF_ERR_RANGE if not). */
 rf_status rf_gguf_get_arr_f32(const rf_gguf *g, const char *key, float *out, uint64_t n);
 rf_status rf_gguf_get_arr_i32(const rf_gguf *g, const char *key, int32_t *out, uint64_t n);
 /* Scalar-or-per-layer keys: a scalar is replicated to all n_layer entries; an
@@ -146,8 +157,11 @@ typedef struct rf_gguf_writer rf_gguf_writer;
 
 rf_status rf_gguf_writer_create(rf_gguf_writer **out);
 void rf_gguf_writer_free(rf_gguf_writer *w);
+/* Power of two up to RF_GGUF_MAX_ALIGNMENT; stored as the u32 key
+ * general.alignment (setting that key directly has the same effect). */
 rf_status rf_gguf_writer_set_alignment(rf_gguf_writer *w, uint32_t alignment);
-/* Setters replace an existing key of the same name. */
+/* Setters replace an existing key of the same name. Keys must be non-empty
+ * valid UTF-8 (RF_ERR_INVALID_ARG otherwise). */
 rf_status rf_gguf_writer_set_u32(rf_gguf_writer *w, const char *key, uint32_t v);
 rf_status rf_gguf_writer_set_i32(rf_gguf_writer *w, const char *key, int32_t v);
 rf_status rf_gguf_writer_set_u64(rf_gguf_writer *w, const char *key, uint64_t v);
@@ -173,9 +187,12 @@ rf_status rf_gguf_writer_add_tensor(rf_gguf_writer *w, const char *name, rf_type
  * must fill exactly nbytes at dst. */
 typedef rf_status (*rf_gguf_tensor_producer)(void *user, uint64_t tensor_index, void *dst,
                                              uint64_t nbytes, rf_err *err);
+/* Writes the file at `path` (replacing it); on failure the partial file is
+ * removed. A producer's error is returned with the tensor's name added. */
 rf_status rf_gguf_writer_write(rf_gguf_writer *w, const char *path,
                                rf_gguf_tensor_producer producer, void *user, rf_err *err);
-/* Writes to a heap buffer (freed by the caller with rf__free). */
+/* Writes to a heap buffer (freed by the caller with rf__free). Every tensor
+ * must have a data pointer (no producer here). */
 rf_status rf_gguf_writer_write_buffer(rf_gguf_writer *w, void **buf, size_t *size, rf_err *err);
 
 #endif /* RF_GGUF_H */

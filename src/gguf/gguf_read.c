@@ -239,8 +239,6 @@ static int span_cmp(const void *a, const void *b) {
 static rf_status parse_header(cursor *c, rf__gguf_file *f, uint64_t *n_tensors, uint64_t *n_kv,
                               rf_err *err) {
     rf_status st;
-    if (f->size < 4)
-        return rf__err(err, RF_ERR_FORMAT, "not a GGUF file: %" PRIu64 " bytes is too short for the magic", f->size);
     if (memcmp(c->p, "GGUF", 4) != 0) {
         char m[5];
         for (int i = 0; i < 4; i++) m[i] = (c->p[i] >= 0x20 && c->p[i] < 0x7f) ? (char)c->p[i] : '?';
@@ -396,6 +394,8 @@ static rf_status check_layout(rf__gguf_file *f, rf_err *err) {
 /* Parses and validates one file whose bytes are f->base[0..f->size). */
 static rf_status parse_file(rf__gguf_file *f, rf_err *err) {
     rf_status st;
+    if (f->size < 4 || !f->base) /* also keeps NULL + 0 out of the cursor */
+        return rf__err(err, RF_ERR_FORMAT, "not a GGUF file: %" PRIu64 " bytes is too short for the magic", f->size);
     cursor c = {f->base, f->base + f->size, f->base};
     uint64_t n_tensors = 0, n_kv = 0;
     if ((st = parse_header(&c, f, &n_tensors, &n_kv, err))) return st;

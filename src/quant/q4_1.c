@@ -58,8 +58,8 @@ static void q4_1_row_ref(const float *x, block_q4_1 *y, int64_t k) {
         for (int j = 0; j < QK / 2; ++j) {
             const float x0 = (x[i * QK + j] - min) * id;
             const float x1 = (x[i * QK + QK / 2 + j] - min) * id;
-            const int xi0 = RF_MIN(15, (int)(x0 + 0.5f));
-            const int xi1 = RF_MIN(15, (int)(x1 + 0.5f));
+            const uint8_t xi0 = (uint8_t)RF_MIN(15, (int8_t)rf__trunc_int(x0 + 0.5f));
+            const uint8_t xi1 = (uint8_t)RF_MIN(15, (int8_t)rf__trunc_int(x1 + 0.5f));
             y[i].qs[j] = (uint8_t)(xi0 | (xi1 << 4));
         }
     }

@@ -69,7 +69,7 @@ static void q5_0_row_ref(const float *x, block_q5_0 *y, int64_t k) {
         const float d = max / -16;
         const float id = d ? 1.0f / d : 0.0f;
         y[i].d = rf__fp32_to_fp16(d);
-        for (int j = 0; j < QK; ++j) q[j] = RF_MIN(31, (int)(x[i * QK + j] * id + 16.5f));
+        for (int j = 0; j < QK; ++j) q[j] = RF_MIN(31, (int8_t)rf__trunc_int(x[i * QK + j] * id + 16.5f));
         q5_0_pack(&y[i], q);
     }
 }

@@ -74,7 +74,7 @@ static void q5_1_row_ref(const float *x, block_q5_1 *y, int64_t k) {
         y[i].d = rf__fp32_to_fp16(d);
         y[i].m = rf__fp32_to_fp16(min);
         /* ggml stores (uint8_t)(x + 0.5f) without a clamp: x <= 31 here */
-        for (int j = 0; j < QK; ++j) q[j] = (uint8_t)(int)((x[i * QK + j] - min) * id + 0.5f);
+        for (int j = 0; j < QK; ++j) q[j] = (uint8_t)rf__trunc_int((x[i * QK + j] - min) * id + 0.5f);
         q5_1_pack(&y[i], q);
     }
 }

@@ -41,7 +41,7 @@ static void q8_0_row(const float *x, void *vy, int64_t n, const float *imatrix) 
         const float d = amax / ((1 << 7) - 1);
         const float id = d ? 1.0f / d : 0.0f;
         y[i].d = rf__fp32_to_fp16(d);
-        for (int j = 0; j < QK; ++j) y[i].qs[j] = (int8_t)roundf(x[i * QK + j] * id);
+        for (int j = 0; j < QK; ++j) y[i].qs[j] = (int8_t)rf__trunc_int(roundf(x[i * QK + j] * id));
     }
 }
 

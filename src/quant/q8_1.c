@@ -49,7 +49,7 @@ static void q8_1_row(const float *x, void *vy, int64_t n, const float *imatrix) 
         y[i].d = rf__fp32_to_fp16(d);
         int sum = 0;
         for (int j = 0; j < QK; ++j) {
-            y[i].qs[j] = (int8_t)roundf(x[i * QK + j] * id);
+            y[i].qs[j] = (int8_t)rf__trunc_int(roundf(x[i * QK + j] * id));
             sum += y[i].qs[j];
         }
         y[i].s = rf__fp32_to_fp16(sum * d);

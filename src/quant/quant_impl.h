@@ -33,6 +33,15 @@
 #define RF_FIELD_AT(type, field, off) \
     _Static_assert(offsetof(type, field) == (off), #type "." #field " must be at byte " #off)
 
+/* C's (int)f without undefined behaviour: NaN and values beyond int give
+ * INT_MIN, as x86's cvttss2si does. ggml converts with plain casts (to int8_t
+ * or uint8_t, which compilers do through a 32-bit truncation); writing
+ * (int8_t)rf__trunc_int(f) gives ggml's x86 result for every input, finite or
+ * not, without relying on undefined behaviour. */
+static inline int rf__trunc_int(float f) {
+    return (f > -2147483648.0f && f < 2147483648.0f) ? (int)f : INT32_MIN;
+}
+
 /* Little-endian 16-bit store to possibly unaligned memory. */
 static inline void rf__wr16(void *p, uint16_t v) { memcpy(p, &v, sizeof v); }
 
@@ -41,20 +50,6 @@ static inline void rf__wr16(void *p, uint16_t v) { memcpy(p, &v, sizeof v); }
  * once for the library in src/cpu/dot_legacy.c. */
 extern const int8_t rf__kvalues_iq4nl[16];
 extern const int8_t rf__kvalues_mxfp4[16];
-
-/* Index of the level of the sorted table val[0..n) nearest to x, n a power
- * of two; a value exactly halfway picks the upper level (ggml's
- * best_index_int8: level i is picked once x reaches the midpoint of val[i-1]
- * and val[i]; comparing 2x with their sum keeps both sides exact). */
-static inline int rf__best_index_int8(int n, const int8_t *val, float x) {
-    const float x2 = x + x;
-    int idx = 0;
-    for (int step = n >> 1; step > 0; step >>= 1) {
-        const int j = idx + step;
-        idx = (x2 >= (float)(val[j - 1] + val[j])) ? j : idx;
-    }
-    return idx;
-}
 
 /* E8M0 exponent byte to 2^(e-128), i.e. half the power of two it encodes
  * (the MXFP4 table holds doubled values). No NaN handling, like ggml. */

@@ -1,0 +1,34 @@
+/* registry.c - the table of supported architectures: name -> rf_arch.
+ * A new architecture adds its file and one line here. */
+#include <string.h>
+
+#include "models/models.h"
+
+extern const rf_arch rf__arch_llama;
+
+static const rf_arch *const archs[] = {
+    &rf__arch_llama,
+};
+
+const rf_arch *rf__arch_find(const char *name) {
+    for (size_t i = 0; i < RF_ARRAY_LEN(archs); i++)
+        if (strcmp(archs[i]->name, name) == 0) return archs[i];
+    return NULL;
+}
+
+void rf__arch_list(char *buf, size_t size) {
+    size_t used = 0;
+    if (!size) return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < RF_ARRAY_LEN(archs); i++) {
+        size_t n = strlen(archs[i]->name);
+        if (used + n + 3 > size) break;
+        if (used) {
+            memcpy(buf + used, ", ", 2);
+            used += 2;
+        }
+        memcpy(buf + used, archs[i]->name, n);
+        used += n;
+        buf[used] = '\0';
+    }
+}
