@@ -103,8 +103,9 @@ typedef enum rf_op {
     RF_OP_MATMUL_ID,  /* MoE: dst[o, e, t] = dot(src0[:, o, src2[e, t]], src1[:, e or 0, t]);
                          src0 [n_in, n_out, n_expert], src1 [n_in, 1 or n_used, n_tok],
                          src2 I32 [n_used, n_tok]; dst [n_out, n_used, n_tok] */
-    RF_OP_ADD,        /* dst = src0 + src1 (src1 broadcast over rows when it has one row) */
-    RF_OP_MUL,        /* dst = src0 * src1 (same broadcast) */
+    RF_OP_ADD,        /* dst = src0 + src1; src1 is broadcast when it has one row, or one
+                         value per row (ne[0] == 1, same rows) */
+    RF_OP_MUL,        /* dst = src0 * src1 (same broadcasts) */
     RF_OP_SCALE,      /* dst = src0 * p.scale.s + p.scale.b */
     RF_OP_SWIGLU,     /* dst = silu(src0) * src1 */
     RF_OP_GEGLU,      /* dst = gelu_tanh(src0) * src1 */
@@ -120,7 +121,8 @@ typedef enum rf_op {
     RF_OP_ARGMAX,     /* dst I32 [n_rows] = index of the row maximum (first on ties) */
     RF_OP_TOPK,       /* dst I32 [k, n_rows] = indices of the k largest per row, descending */
     RF_OP_TAKE,       /* dst[k, t] = src0[src1[k, t], t]: gathers routing weights */
-    RF_OP_COPY,       /* dst = src0 converted to dst->type (F32/F16), any strides */
+    RF_OP_COPY,       /* dst = src0 converted to dst->type (F32/F16), rows contiguous */
+    RF_OP_SOFTCAP,    /* dst = p.scale.s * tanh(src0 / p.scale.s) (logit soft-capping) */
     RF_OP_COUNT
 } rf_op;
 
@@ -292,6 +294,7 @@ rf_tensor *rf__g_argmax(rf_graph *g, rf_tensor *x);
 rf_tensor *rf__g_topk(rf_graph *g, rf_tensor *x, int k);
 rf_tensor *rf__g_take(rf_graph *g, rf_tensor *x, rf_tensor *ids);
 rf_tensor *rf__g_copy(rf_graph *g, rf_tensor *x, rf_type type);
+rf_tensor *rf__g_softcap(rf_graph *g, rf_tensor *x, float cap);
 
 /* Appends a node with an explicit destination (for backends tests and
  * in-place variants); returns dst. */

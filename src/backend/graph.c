@@ -259,7 +259,9 @@ rf_tensor *rf__g_matmul_id(rf_graph *g, rf_tensor *w, rf_tensor *x, rf_tensor *i
 static rf_tensor *binary(rf_graph *g, rf_op op, rf_tensor *a, rf_tensor *b) {
     if (!a || !b) return NULL;
     bool bcast = b->ne[0] == a->ne[0] && rf__tensor_nrows(b) == 1;
-    if (!row_f32(a) || !row_f32(b) || !(same_shape(a, b) || bcast))
+    bool per_row = b->ne[0] == 1 && b->ne[1] == a->ne[1] && b->ne[2] == a->ne[2] &&
+                   b->ne[3] == a->ne[3];
+    if (!row_f32(a) || !row_f32(b) || !(same_shape(a, b) || bcast || per_row))
         return fail(g, "%s: incompatible '%s' and '%s'", rf__op_name(op), a->name, b->name);
     return rf__g_op(g, op, new_like(g, a), (rf_tensor *[]){a, b}, 2, NULL);
 }
@@ -368,6 +370,13 @@ rf_tensor *rf__g_copy(rf_graph *g, rf_tensor *x, rf_type type) {
         return fail(g, "copy: unsupported types for '%s'", x->name);
     rf_tensor *d = rf__g_new(g, type, x->ne[0], x->ne[1], x->ne[2], x->ne[3]);
     return rf__g_op(g, RF_OP_COPY, d, (rf_tensor *[]){x}, 1, NULL);
+}
+
+rf_tensor *rf__g_softcap(rf_graph *g, rf_tensor *x, float cap) {
+    if (!x) return NULL;
+    if (!row_f32(x) || !(cap > 0.0f)) return fail(g, "softcap: bad input '%s'", x->name);
+    rf_op_params p = {.scale = {cap, 0.0f}};
+    return rf__g_op(g, RF_OP_SOFTCAP, new_like(g, x), (rf_tensor *[]){x}, 1, &p);
 }
 
 /* ---- planning ---- */

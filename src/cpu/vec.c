@@ -1,5 +1,6 @@
 /* vec.c - small f32/f16 vector helpers for the CPU ops (scalar reference and
  * run-time choice of the AVX2/F16C variant in x86/vec_avx2.c). */
+#include <math.h>
 #include <pthread.h>
 
 #include "cpu/cpu.h"
@@ -18,7 +19,7 @@ static float dot_f16(int64_t n, const uint16_t *a, const float *b) {
 }
 
 static void axpy_f32(int64_t n, float a, const float *x, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+    for (int64_t i = 0; i < n; i++) y[i] = fmaf(a, x[i], y[i]); /* fused, as the SIMD variants */
 }
 
 static void axpy_f16(int64_t n, float a, const uint16_t *x, float *y) {

@@ -389,6 +389,7 @@ static rf_status convert_tensor(qrun *q, uint64_t i, void *dst, uint64_t nbytes,
     int started = 0;
     rf_status st = RF_OK;
 
+    if (rf_gguf_tensor_nelements(t) == 0) return RF_OK; /* nothing to convert */
     j.t = t;
     j.name = q->names[i];
     j.src = t->type;
