@@ -14,6 +14,7 @@ extern const rf_arch rf__arch_phi3;
 extern const rf_arch rf__arch_gemma;
 extern const rf_arch rf__arch_granite;
 extern const rf_arch rf__arch_olmo2;
+extern const rf_arch rf__arch_smollm3;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -26,6 +27,7 @@ static const rf_arch *const archs[] = {
     &rf__arch_gemma,
     &rf__arch_granite,
     &rf__arch_olmo2,
+    &rf__arch_smollm3,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

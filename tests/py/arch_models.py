@@ -383,6 +383,20 @@ def _mixtral(w, g):
         g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, n_expert=ne)
 
 
+def _smollm3(w, g):
+    # llama whose every 4th layer has no rotary embedding (NoPE)
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
+    _common_kv(w, "smollm3", hp)
+    w.add_rope_freq_base(5000000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    _embd(g, hp, std=0.25, tied=True)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        _ffn(g, i, hp)
+
+
 def _llama3rope(w, g):
     # llama with Llama 3 rope scaling as the converter stores it: a rope_freqs
     # tensor of per-dimension factors (original context 32 so that the three
@@ -430,6 +444,7 @@ MODELS = {
     "olmo2": ("olmo2", _olmo2, False),
     "llama3rope": ("llama", _llama3rope, False),
     "mixtral": ("llama", _mixtral, False),
+    "smollm3": ("smollm3", _smollm3, False),
 }
 
 
