@@ -1,6 +1,6 @@
 /*
  * gemma2.c - the gemma2 architecture (Gemma 2), and the decoder block it
- * shares with gemma3 (rf__gemma_build):
+ * shares with gemma and gemma3 (rf__gemma_build):
  *   - token embeddings scaled by sqrt(n_embd) (tied with the output);
  *   - RMS norms before and after both attention and feed-forward ("sandwich"
  *     norms); the file stores Gemma's (1 + w) weights already shifted, so
@@ -41,7 +41,8 @@ static rf_status gemma2_hparams(rf_hparams *hp, const rf_gguf *g, rf_err *err) {
     return RF_OK;
 }
 
-rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool own_output, rf_err *err) {
+rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool post_norms, bool own_output,
+                           rf_err *err) {
     const rf_hparams *hp = &m->hp;
     rf_weights *w = &m->w;
     const int64_t n_embd = hp->n_embd, n_vocab = hp->n_vocab, hd = hp->head_dim_k;
@@ -74,12 +75,14 @@ rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool own_output, rf_
             T(&l->attn_k_norm, REQ | F32, hd, -1, -1, "blk.%u.attn_k_norm.weight", i);
         }
         T(&l->wo, REQ, nq, n_embd, -1, "blk.%u.attn_output.weight", i);
-        T(&l->attn_post_norm, REQ | F32, n_embd, -1, -1, "blk.%u.post_attention_norm.weight", i);
+        if (post_norms)
+            T(&l->attn_post_norm, REQ | F32, n_embd, -1, -1, "blk.%u.post_attention_norm.weight", i);
         T(&l->ffn_norm, REQ | F32, n_embd, -1, -1, "blk.%u.ffn_norm.weight", i);
         T(&l->ffn_gate, REQ, n_embd, n_ff, -1, "blk.%u.ffn_gate.weight", i);
         T(&l->ffn_up, REQ, n_embd, n_ff, -1, "blk.%u.ffn_up.weight", i);
         T(&l->ffn_down, REQ, n_ff, n_embd, -1, "blk.%u.ffn_down.weight", i);
-        T(&l->ffn_post_norm, REQ | F32, n_embd, -1, -1, "blk.%u.post_ffw_norm.weight", i);
+        if (post_norms)
+            T(&l->ffn_post_norm, REQ | F32, n_embd, -1, -1, "blk.%u.post_ffw_norm.weight", i);
     }
 #undef T
     return RF_OK;
@@ -87,7 +90,7 @@ rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool own_output, rf_
 
 static rf_status gemma2_tensors(rf_model_impl *m, rf_err *err) {
     /* llama.cpp's gemma2 always ties the output to the token embeddings */
-    return rf__gemma_tensors(m, false, false, err);
+    return rf__gemma_tensors(m, false, true, false, err);
 }
 
 float rf__gemma_query_scale(const rf_hparams *hp, uint32_t n_layer_27b) {
@@ -117,11 +120,13 @@ rf_tensor *rf__gemma_build(const rf_build *b, float q_scale) {
         /* scaled before the soft-cap; the attention itself then scales by 1 */
         q = rf__g_scale(g, q, q_scale);
         rf_tensor *a = rf__llm_attention(b, il, q, k, v, true);
-        a = rf__g_rms_norm(g, rf__g_matmul(g, l->wo, a), l->attn_post_norm, eps);
-        x = rf__g_add(g, a, x);
+        if (l->attn_post_norm)
+            x = rf__g_add(g, rf__g_rms_norm(g, rf__g_matmul(g, l->wo, a), l->attn_post_norm, eps), x);
+        else
+            x = rf__g_matmul_add(g, l->wo, a, x);
         h = rf__g_rms_norm(g, x, l->ffn_norm, eps);
         h = rf__llm_ffn_gated(g, l, h, true);
-        x = rf__g_add(g, rf__g_rms_norm(g, h, l->ffn_post_norm, eps), x);
+        x = rf__g_add(g, l->ffn_post_norm ? rf__g_rms_norm(g, h, l->ffn_post_norm, eps) : h, x);
     }
     return rf__llm_logits(b, x);
 }

@@ -34,7 +34,7 @@ static rf_status gemma3_hparams(rf_hparams *hp, const rf_gguf *g, rf_err *err) {
 }
 
 static rf_status gemma3_tensors(rf_model_impl *m, rf_err *err) {
-    return rf__gemma_tensors(m, true, true, err);
+    return rf__gemma_tensors(m, true, true, true, err);
 }
 
 static rf_tensor *gemma3_build(const rf_build *b) {

@@ -214,10 +214,12 @@ rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t he
                              float eps);
 
 /* ---- shared between architecture files ---- */
-/* gemma2.c: the Gemma 2/3 decoder (sandwich norms, GeGLU, query scaling
- * before the soft-cap); weights with QK-norm tensors when qk_norm, and an
- * own output matrix when own_output and present. */
-rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool own_output, rf_err *err);
+/* gemma2.c: the Gemma 1/2/3 decoder (GeGLU, query scaling before the
+ * soft-cap, sandwich norms where present); weights with QK-norm tensors when
+ * qk_norm, post-attention/feed-forward norms when post_norms, and an own
+ * output matrix when own_output and present. */
+rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool post_norms, bool own_output,
+                           rf_err *err);
 float rf__gemma_query_scale(const rf_hparams *hp, uint32_t n_layer_27b);
 rf_tensor *rf__gemma_build(const rf_build *b, float q_scale);
 

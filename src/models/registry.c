@@ -11,6 +11,10 @@ extern const rf_arch rf__arch_qwen3moe;
 extern const rf_arch rf__arch_gemma2;
 extern const rf_arch rf__arch_gemma3;
 extern const rf_arch rf__arch_phi3;
+extern const rf_arch rf__arch_gemma;
+extern const rf_arch rf__arch_granite;
+extern const rf_arch rf__arch_olmo2;
+extern const rf_arch rf__arch_smollm3;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -20,6 +24,10 @@ static const rf_arch *const archs[] = {
     &rf__arch_gemma2,
     &rf__arch_gemma3,
     &rf__arch_phi3,
+    &rf__arch_gemma,
+    &rf__arch_granite,
+    &rf__arch_olmo2,
+    &rf__arch_smollm3,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

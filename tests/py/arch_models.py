@@ -222,6 +222,104 @@ def _gemma3_pattern(w, g):
     w.add_sliding_window_pattern([True, False, True, True, False, True])
 
 
+def _gemma(w, g):
+    # Gemma 1: GeGLU, sqrt(n_embd) embedding scale, tied output, MQA, head
+    # size from key_length; no post-norms, no soft-capping, no window
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=1, head_dim=32)
+    w.add_context_length(hp["n_ctx_train"])
+    w.add_embedding_length(hp["n_embd"])
+    w.add_block_count(hp["n_layer"])
+    w.add_feed_forward_length(hp["n_ff"])
+    w.add_head_count(hp["n_head"])
+    w.add_head_count_kv(hp["n_head_kv"])
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    _embd(g, hp, std=1.0 / math.sqrt(hp["n_embd"]), tied=True)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        _ffn(g, i, hp)
+
+
+def _granite(w, g):
+    # llama with IBM's multipliers: embedding, residual branches, attention
+    # scores (replacing 1/sqrt(head_dim)) and logits (divided)
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
+    _common_kv(w, "granite", hp)
+    w.add_rope_freq_base(10000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    w.add_attention_scale(0.09)
+    w.add_embedding_scale(4.0)
+    w.add_residual_scale(0.5)
+    w.add_logit_scale(0.5)
+    _embd(g, hp, std=0.25, tied=True)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        _ffn(g, i, hp)
+
+
+def _granite_moe(w, g):
+    # granite with a mixture of experts and a shared expert (Granite MoE
+    # shared): expert size from feed_forward_length
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=32, n_head=4, n_head_kv=2, head_dim=16,
+              n_expert=4, n_expert_used=2, n_ff_shexp=48)
+    _common_kv(w, "granite", hp)
+    w.add_rope_freq_base(10000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    w.add_attention_scale(0.09)
+    w.add_embedding_scale(4.0)
+    w.add_residual_scale(0.5)
+    w.add_logit_scale(0.5)
+    w.add_expert_shared_feed_forward_length(hp["n_ff_shexp"])
+    _embd(g, hp, std=0.25, tied=True)
+    d, f, ne, fs = hp["n_embd"], hp["n_ff"], hp["n_expert"], hp["n_ff_shexp"]
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        g.norm(f"blk.{i}.ffn_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", f, d, gain=1.5, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_up_exps.weight", f, d, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_gate_shexp.weight", fs, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up_shexp.weight", fs, d)
+        g.weight(f"blk.{i}.ffn_down_shexp.weight", d, fs)
+
+
+def _olmo2(w, g):
+    # OLMo 2/3: no pre-norms, RMS norms after attention and feed-forward,
+    # QK-norm over the whole q and k vectors; OLMo 3's sliding window on
+    # three of four layers (per-layer array) with YaRN only on the others
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
+    _common_kv(w, "olmo2", hp)
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(4.0)
+    w.add_rope_scaling_orig_ctx_len(16)
+    w.add_rope_freq_base(500000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_sliding_window(8)
+    w.add_sliding_window_pattern([(i + 1) % 4 != 0 for i in range(hp["n_layer"])])
+    d, hd = hp["n_embd"], hp["head_dim"]
+    _embd(g, hp)
+    for i in range(hp["n_layer"]):
+        g.weight(f"blk.{i}.attn_q.weight", hd * hp["n_head"], d, gain=2.0)
+        g.weight(f"blk.{i}.attn_k.weight", hd * hp["n_head_kv"], d, gain=2.0)
+        g.weight(f"blk.{i}.attn_v.weight", hd * hp["n_head_kv"], d)
+        g.norm(f"blk.{i}.attn_q_norm.weight", hd * hp["n_head"], center=2.0, spread=0.2)
+        g.norm(f"blk.{i}.attn_k_norm.weight", hd * hp["n_head_kv"], center=2.0, spread=0.2)
+        g.weight(f"blk.{i}.attn_output.weight", d, hd * hp["n_head"])
+        g.norm(f"blk.{i}.post_attention_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate.weight", hp["n_ff"], d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up.weight", hp["n_ff"], d)
+        g.weight(f"blk.{i}.ffn_down.weight", d, hp["n_ff"])
+        g.norm(f"blk.{i}.post_ffw_norm.weight", d)
+
+
 def _phi3(w, g):
     # fused qkv and gate|up, partial rotary (0.75), long/short rope factors
     # (n_ctx 32 > original context 16: the long factors apply), rope
@@ -285,6 +383,20 @@ def _mixtral(w, g):
         g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, n_expert=ne)
 
 
+def _smollm3(w, g):
+    # llama whose every 4th layer has no rotary embedding (NoPE)
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
+    _common_kv(w, "smollm3", hp)
+    w.add_rope_freq_base(5000000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    _embd(g, hp, std=0.25, tied=True)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        _ffn(g, i, hp)
+
+
 def _llama3rope(w, g):
     # llama with Llama 3 rope scaling as the converter stores it: a rope_freqs
     # tensor of per-dimension factors (original context 32 so that the three
@@ -326,8 +438,13 @@ MODELS = {
     "gemma3": ("gemma3", _gemma3, False),
     "gemma3-pattern": ("gemma3", _gemma3_pattern, False),
     "phi3": ("phi3", _phi3, False),
+    "gemma": ("gemma", _gemma, False),
+    "granite": ("granite", _granite, False),
+    "granite-moe": ("granite", _granite_moe, False),
+    "olmo2": ("olmo2", _olmo2, False),
     "llama3rope": ("llama", _llama3rope, False),
     "mixtral": ("llama", _mixtral, False),
+    "smollm3": ("smollm3", _smollm3, False),
 }
 
 

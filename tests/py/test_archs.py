@@ -33,7 +33,7 @@ TOL_F16_KV = 5e-3   # f16 KV cache in the engine, f32 in the reference
 # brings it to 5e-5) and the activations of products with f16 weights are
 # rounded to f16 (qwen3-f16). Elsewhere its arithmetic is f32 like ours and
 # only the summation order differs, so those models must agree much closer.
-F16_PATHS = {"gemma2", "gemma3", "gemma3-pattern", "qwen3-f16"}
+F16_PATHS = {"gemma", "gemma2", "gemma3", "gemma3-pattern", "qwen3-f16"}
 TOL_EXACT = 2e-5
 
 FIX = os.path.join(SOURCE_DIR, "tests", "fixtures", "arch")
@@ -42,7 +42,7 @@ FIX = os.path.join(SOURCE_DIR, "tests", "fixtures", "arch")
 # reference's f32 cache, plus chunked and f16-cache runs where they add cover
 RUNS = [(name, "f32", 0) for name in am.MODELS] + [
     ("gemma2", "f32", 5), ("gemma3", "f32", 5), ("phi3", "f32", 5), ("qwen3moe", "f32", 5),
-    ("mixtral", "f32", 7),
+    ("mixtral", "f32", 7), ("olmo2", "f32", 5), ("granite-moe", "f32", 6),
     ("qwen2", "f16", 0), ("gemma3", "f16", 0),
 ]
 
