@@ -1,5 +1,7 @@
 /* common.c - building blocks shared by the architecture files. */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "models/models.h"
 
@@ -101,4 +103,57 @@ rf_tensor *rf__llm_logits(const rf_build *b, rf_tensor *x) {
     if (hp->logit_scale != 0.0f) logits = rf__g_scale(g, logits, hp->logit_scale);
     if (hp->final_softcap != 0.0f) logits = rf__g_softcap(g, logits, hp->final_softcap);
     return logits;
+}
+
+/* ---- helpers for architectures beyond llama ---- */
+
+rf_status rf__hparams_swa_pattern(rf_hparams *hp, const rf_gguf *g, uint32_t default_period,
+                                  rf_err *err) {
+    char key[160];
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", hp->arch);
+    const rf_gguf_value *v = rf_gguf_get(g, key);
+    memset(hp->swa_layer, 0, sizeof hp->swa_layer);
+    if (v && v->type == RF_GGUF_ARRAY) {
+        /* one flag per layer */
+        rf_gguf_arr_iter it;
+        rf_gguf_value e;
+        uint32_t i = 0;
+        if (v->v.arr.n != hp->n_layer)
+            return rf__err(err, RF_ERR_FORMAT, "key '%s' has %llu values, expected %u", key,
+                           (unsigned long long)v->v.arr.n, hp->n_layer);
+        rf_gguf_arr_iter_init(&it, v);
+        while (i < hp->n_layer && rf_gguf_arr_iter_next(&it, &e)) {
+            if (e.type == RF_GGUF_BOOL || e.type == RF_GGUF_U8 || e.type == RF_GGUF_U16 ||
+                e.type == RF_GGUF_U32 || e.type == RF_GGUF_U64)
+                hp->swa_layer[i] = e.v.u != 0;
+            else if (e.type == RF_GGUF_I8 || e.type == RF_GGUF_I16 || e.type == RF_GGUF_I32 ||
+                     e.type == RF_GGUF_I64)
+                hp->swa_layer[i] = e.v.i != 0;
+            else
+                return rf__err(err, RF_ERR_FORMAT, "key '%s': elements must be booleans", key);
+            i++;
+        }
+        if (i != hp->n_layer) return rf__err(err, RF_ERR_FORMAT, "key '%s' is truncated", key);
+    } else {
+        /* a period n: layer il slides unless il % n == n - 1 (n == 0: all slide) */
+        uint32_t n = default_period;
+        if (v) {
+            rf_status st = rf_gguf_get_u32(g, key, &n);
+            if (st != RF_OK)
+                return rf__err(err, RF_ERR_FORMAT, "key '%s': %s", key, rf_status_str(st));
+        }
+        for (uint32_t il = 0; il < hp->n_layer; il++)
+            hp->swa_layer[il] = n == 0 || il % n < n - 1;
+    }
+    if (hp->n_swa == 0) memset(hp->swa_layer, 0, sizeof hp->swa_layer);
+    return RF_OK;
+}
+
+rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t head_dim,
+                             float eps) {
+    if (!x) return NULL;
+    int64_t ne0 = x->ne[0], ne1 = x->ne[1];
+    rf_tensor *h = rf__g_reshape(g, x, head_dim, ne0 / head_dim * ne1, 1, 1);
+    h = rf__g_rms_norm(g, h, w, eps);
+    return rf__g_reshape(g, h, ne0, ne1, 1, 1);
 }

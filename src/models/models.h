@@ -113,6 +113,7 @@ typedef struct rf_weights {
     rf_tensor *output_norm, *output_norm_b;
     rf_tensor *output;                                /* == tok_embd when tied */
     rf_tensor *rope_freqs;
+    rf_tensor *rope_long, *rope_short;                /* long/short-context factors (phi3) */
     rf_layer layers[RF_MAX_LAYERS];
 } rf_weights;
 
@@ -200,5 +201,26 @@ rf_tensor *rf__llm_moe(const rf_build *b, const rf_layer *l, rf_tensor *x);
 rf_tensor *rf__llm_output_rows(const rf_build *b, rf_tensor *x);
 /* Final norm (RMS) + output projection (+ softcap/scale). */
 rf_tensor *rf__llm_logits(const rf_build *b, rf_tensor *x);
+
+/* Which layers use the sliding window (hp->swa_layer), as llama.cpp reads
+ * "<arch>.attention.sliding_window_pattern": one flag per layer, or a period
+ * n where layer il slides unless il % n == n - 1 (n == 0: every layer);
+ * default_period when the key is absent. No layer slides when n_swa == 0. */
+rf_status rf__hparams_swa_pattern(rf_hparams *hp, const rf_gguf *g, uint32_t default_period,
+                                  rf_err *err);
+/* RMS norm of every head_dim-wide head of x ([n_head * head_dim, n_tok],
+ * contiguous) with the per-head weight w [head_dim] (QK-norm). */
+rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t head_dim,
+                             float eps);
+
+/* ---- shared between architecture files ---- */
+/* gemma2.c: the Gemma 1/2/3 decoder (GeGLU, query scaling before the
+ * soft-cap, sandwich norms where present); weights with QK-norm tensors when
+ * qk_norm, post-attention/feed-forward norms when post_norms, and an own
+ * output matrix when own_output and present. */
+rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool post_norms, bool own_output,
+                           rf_err *err);
+float rf__gemma_query_scale(const rf_hparams *hp, uint32_t n_layer_27b);
+rf_tensor *rf__gemma_build(const rf_build *b, float q_scale);
 
 #endif /* RF_MODELS_H */

@@ -5,9 +5,29 @@
 #include "models/models.h"
 
 extern const rf_arch rf__arch_llama;
+extern const rf_arch rf__arch_qwen2;
+extern const rf_arch rf__arch_qwen3;
+extern const rf_arch rf__arch_qwen3moe;
+extern const rf_arch rf__arch_gemma2;
+extern const rf_arch rf__arch_gemma3;
+extern const rf_arch rf__arch_phi3;
+extern const rf_arch rf__arch_gemma;
+extern const rf_arch rf__arch_granite;
+extern const rf_arch rf__arch_olmo2;
+extern const rf_arch rf__arch_smollm3;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
+    &rf__arch_qwen2,
+    &rf__arch_qwen3,
+    &rf__arch_qwen3moe,
+    &rf__arch_gemma2,
+    &rf__arch_gemma3,
+    &rf__arch_phi3,
+    &rf__arch_gemma,
+    &rf__arch_granite,
+    &rf__arch_olmo2,
+    &rf__arch_smollm3,
 };
 
 const rf_arch *rf__arch_find(const char *name) {
