@@ -560,6 +560,12 @@ CONVERSATIONS = [
         {"role": "user", "content": "Call something"},
         {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
         {"role": "tool", "tool_call_id": "call12345", "content": "ok"}]},
+    {"name": "content_parts", "messages": [
+        {"role": "system", "content": [{"type": "text", "text": "System in parts."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Describe "}, {"type": "image"},
+                                     {"type": "text", "text": " please"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "A cat."}]},
+        {"role": "user", "content": "plain string"}]},
     # cases some templates reject (raise_exception) and others render
     {"name": "assistant_first", "messages": [{"role": "assistant", "content": "I speak first"},
                                              {"role": "user", "content": "ok"}]},
