@@ -243,6 +243,8 @@ SNIPPETS = [
     "{% for x in [{'c': [{'c': []}, {'c': []}]}] recursive %}<{{ loop.depth }}{{ loop(x.c) }}>{% endfor %}",
     "{% for x in lst %}{{ loop(x) }}{% endfor %}",
     "{% for m in users %}{% if loop.first %}[{% endif %}{{ m.name }}{% if not loop.last %}, {% endif %}{% if loop.last %}]{% endif %}{% endfor %}",
+    "{% for a in [1, 2] %}{% for b in [] %}{% else %}{{ loop.index }}{% endfor %}{% endfor %}",
+    "{% for a in [1, 2] %}{% for b in [5, 6] if loop.index > 1 %}{{ b }}{{ loop.length }}{% endfor %}{% endfor %}",
     "{% for x in lst %}{% set outer = loop %}{% for y in [1] %}{{ outer.index }}{% endfor %}{% endfor %}",
     "{{ range(3) | list }}{{ range(2, 5) | list }}{{ range(5, 2, -1) | list }}",
     "{{ range(1.5) }}",
