@@ -120,7 +120,7 @@ static void test_rowwise(void) {
     float *rs = malloc(nr * 4);
     fill(rs, nr, -2, 2);
     rf_tensor *trs = ext(RF_TYPE_F32, 1, nr, 1, rs, "per_row");
-    for (int op = 0; op < 13; op++) {
+    for (int op = 0; op < 14; op++) {
         rf_graph *g = graph();
         rf_tensor *r = NULL;
         switch (op) {
@@ -137,6 +137,7 @@ static void test_rowwise(void) {
         case 10: r = rf__g_softcap(g, ta, 1.5f); break;
         case 11: r = rf__g_mul(g, ta, trs); break;  /* one value per row */
         case 12: r = rf__g_add(g, ta, trs); break;
+        case 13: r = rf__g_swiglu_oai(g, ta, tb, 1.702f, 1.5f); break; /* clamps bite at 1.5 */
         }
         rf__g_set_output(g, r);
         RF_CHECK(run(g));
@@ -166,6 +167,10 @@ static void test_rowwise(void) {
                 case 10: o[j] = 1.5 * tanh(xv / 1.5); break;
                 case 11: o[j] = xv * rs[i]; break;
                 case 12: o[j] = xv + rs[i]; break;
+                case 13: {
+                    double xc = fmin(xv, 1.5), yc = fmin(fmax(yv, -1.5), 1.5);
+                    o[j] = xc / (1 + exp(-1.702 * xc)) * (yc + 1);
+                } break;
                 }
             }
         }
@@ -436,7 +441,10 @@ static void test_attention(int nt, int32_t first) {
     fill(knew, hk * nkv * nt, -1, 1); fill(vnew, hv * nkv * nt, -1, 1);
     for (int f16 = 0; f16 < 2; f16++) {
         rf_type ct = f16 ? RF_TYPE_F16 : RF_TYPE_F32;
-        struct { int window; float softcap; } cases[] = {{0, 0}, {7, 0}, {0, 5.0f}, {3, 2.0f}};
+        struct { int window; float softcap; bool sinks; } cases[] = {
+            {0, 0, false}, {7, 0, false}, {0, 5.0f, false}, {3, 2.0f, false}, {5, 0, true}};
+        float sink[8];
+        for (int h = 0; h < nh; h++) sink[h] = -2.0f + 0.6f * (float)h; /* below and above the scores */
         for (size_t c = 0; c < RF_ARRAY_LEN(cases); c++) {
             /* the cache starts with random rows; the graph stores rows 20..23 */
             void *kc0 = malloc(hk * nkv * n_ctx * 4), *vc0 = malloc(hv * nkv * n_ctx * 4);
@@ -452,7 +460,8 @@ static void test_attention(int nt, int32_t first) {
             rf_graph *g = graph();
             rf__g_kv_store(g, kc, tk, tp);
             rf__g_kv_store(g, vc, tv, tp);
-            rf_tensor *r = rf__g_attention(g, tq, kc, vc, tp, &p);
+            rf_tensor *ts = cases[c].sinks ? ext(RF_TYPE_F32, nh, 1, 1, sink, "sinks") : NULL;
+            rf_tensor *r = rf__g_attention_sinks(g, tq, kc, vc, tp, ts, &p);
             rf__g_set_output(g, r);
             RF_CHECK(run(g));
             rf__tensor_download(r, out, hv * nh * nt * 4, &e);
@@ -478,7 +487,9 @@ static void test_attention(int nt, int32_t first) {
                         sc[j - lo] = s;
                         mx = fmax(mx, s);
                     }
+                    if (cases[c].sinks) mx = fmax(mx, sink[h]);
                     for (int j = lo; j <= pos[t]; j++) sum += exp(sc[j - lo] - mx);
+                    if (cases[c].sinks) sum += exp(sink[h] - mx);
                     for (int i = 0; i < hv; i++) {
                         double acc = 0;
                         for (int j = lo; j <= pos[t]; j++) {

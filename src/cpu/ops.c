@@ -159,6 +159,24 @@ static void glu(const rf_node *n, rf_cpu_exec *ex, bool gelu) {
 void rf__cpu_op_swiglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, false); }
 void rf__cpu_op_geglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, true); }
 
+/* gpt-oss's clamped SwiGLU, in ggml's expression order */
+void rf__cpu_op_swiglu_oai(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *g = n->src[0], *u = n->src[1], *d = n->dst;
+    const float alpha = n->p.glu.alpha, limit = n->p.glu.limit;
+    int64_t r0, r1, nc = g->ne[0];
+    rf__cpu_split(rf__tensor_nrows(g), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(g, r), *y = (const float *)rf__cpu_row(u, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        for (int64_t i = 0; i < nc; i++) {
+            const float xi = fminf(x[i], limit);
+            const float yi = fminf(fmaxf(y[i], -limit), limit);
+            o[i] = xi / (1.0f + expf(alpha * -xi)) * (yi + 1.0f);
+        }
+    }
+}
+
 void rf__cpu_op_softmax(rf_backend *be, const rf_node *n, void *v) {
     EX(v);
     const rf_tensor *a = n->src[0], *d = n->dst;

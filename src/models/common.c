@@ -48,7 +48,8 @@ rf_tensor *rf__llm_attention(const rf_build *b, uint32_t il, rf_tensor *q, rf_te
         .scale = hp->attn_scale != 0.0f ? hp->attn_scale : 1.0f / sqrtf((float)hp->head_dim_k),
         .softcap = hp->attn_softcap,
     };
-    return rf__g_attention(g, q, b->k_cache[il], b->v_cache[il], b->pos, &ap);
+    return rf__g_attention_sinks(g, q, b->k_cache[il], b->v_cache[il], b->pos,
+                                 b->w->layers[il].attn_sinks, &ap);
 }
 
 rf_tensor *rf__llm_ffn_gated(rf_graph *g, const rf_layer *l, rf_tensor *x, bool gelu) {

@@ -106,6 +106,9 @@ typedef struct rf_layer {
     rf_tensor *ffn_gate_exps, *ffn_up_exps, *ffn_down_exps;
     rf_tensor *ffn_gate_shexp, *ffn_up_shexp, *ffn_down_shexp, *ffn_gate_inp_shexp;
     rf_tensor *rope_freqs;                            /* per-layer frequency factors */
+    rf_tensor *attn_sinks;                            /* [n_head] extra softmax logits (gpt-oss) */
+    rf_tensor *ffn_gate_inp_b;                        /* router bias [n_expert] */
+    rf_tensor *ffn_gate_exps_b, *ffn_up_exps_b, *ffn_down_exps_b; /* [n_out, n_expert] */
 } rf_layer;
 
 typedef struct rf_weights {
@@ -189,7 +192,8 @@ void rf__llm_rope_params(const rf_hparams *hp, uint32_t il, rf_rope_params *p);
 rf_tensor *rf__llm_linear(rf_graph *g, rf_tensor *w, rf_tensor *b, rf_tensor *x);
 /* Self-attention of layer il from projected q, k, v ([n_head*hd, n_tok]
  * etc.): rope on q and k (freq factors from the layer or the model), store
- * k and v in the cache, attend. Returns [hd_v * n_head, n_tok]. */
+ * k and v in the cache, attend (with the layer's attention sinks when it has
+ * them). Returns [hd_v * n_head, n_tok]. */
 rf_tensor *rf__llm_attention(const rf_build *b, uint32_t il, rf_tensor *q, rf_tensor *k,
                              rf_tensor *v, bool rope);
 /* Gated feed-forward: down(act(gate(x)) * up(x)); gelu selects GEGLU. */

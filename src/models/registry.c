@@ -15,6 +15,7 @@ extern const rf_arch rf__arch_gemma;
 extern const rf_arch rf__arch_granite;
 extern const rf_arch rf__arch_olmo2;
 extern const rf_arch rf__arch_smollm3;
+extern const rf_arch rf__arch_gpt_oss;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -28,6 +29,7 @@ static const rf_arch *const archs[] = {
     &rf__arch_granite,
     &rf__arch_olmo2,
     &rf__arch_smollm3,
+    &rf__arch_gpt_oss,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

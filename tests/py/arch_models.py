@@ -383,6 +383,45 @@ def _mixtral(w, g):
         g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, n_expert=ne)
 
 
+def _gpt_oss(w, g):
+    # gpt-oss: attention sinks, biases on q/k/v/o, sliding window on every
+    # other layer, YaRN, and a mixture of experts with a biased router,
+    # softmax over the chosen experts' logits, biased experts and the clamped
+    # SwiGLU (alpha 1.702, limit 7); post_attention_norm is the FFN pre-norm
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=32, n_head=4, n_head_kv=2, head_dim=24,
+              n_expert=4, n_expert_used=2)
+    _common_kv(w, "gpt-oss", hp)
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(4.0)
+    w.add_rope_scaling_orig_ctx_len(16)
+    w.add_rope_scaling_yarn_beta_fast(32.0)
+    w.add_rope_scaling_yarn_beta_slow(1.0)
+    w.add_rope_freq_base(150000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    w.add_sliding_window(8)
+    w.add_expert_feed_forward_length(hp["n_ff"])
+    _embd(g, hp)
+    d, f, ne, hd = hp["n_embd"], hp["n_ff"], hp["n_expert"], hp["head_dim"]
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp, bias=True)
+        g.bias(f"blk.{i}.attn_output.bias", d)
+        g.add(f"blk.{i}.attn_sinks.weight", (1.0 + g.normal((hp["n_head"],), 1.0)).astype(np.float32))
+        g.norm(f"blk.{i}.post_attention_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.bias(f"blk.{i}.ffn_gate_inp.bias", ne, std=0.5)
+        # gains large enough that the +-7 clamps take effect on some values
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", f, d, gain=4.0, n_expert=ne)
+        g.add(f"blk.{i}.ffn_gate_exps.bias", g.normal((ne, f), 1.0))
+        g.weight(f"blk.{i}.ffn_up_exps.weight", f, d, gain=4.0, n_expert=ne)
+        g.add(f"blk.{i}.ffn_up_exps.bias", g.normal((ne, f), 1.0))
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, gain=0.3, n_expert=ne)
+        g.add(f"blk.{i}.ffn_down_exps.bias", g.normal((ne, d), 0.2))
+
+
 def _smollm3(w, g):
     # llama whose every 4th layer has no rotary embedding (NoPE)
     hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
@@ -445,6 +484,7 @@ MODELS = {
     "llama3rope": ("llama", _llama3rope, False),
     "mixtral": ("llama", _mixtral, False),
     "smollm3": ("smollm3", _smollm3, False),
+    "gpt-oss": ("gpt-oss", _gpt_oss, False),
 }
 
 
