@@ -206,14 +206,6 @@ static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
     *s = hsum512(acc);
 }
 
-/* Broadcasts lanes 2k (block k, k = 0, 1) of a [d*dy, m*s] x 4 vector into
- * the two halves of a 512-bit scale vector (blocks k0, k0 + 1). */
-static inline __m512 dd_pair(__m256 ds, int k0) {
-    const __m512i idx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * k0)),
-                                           _mm256_set1_epi32(2 * k0 + 2), 1);
-    return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(ds));
-}
-
 static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
