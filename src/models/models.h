@@ -226,5 +226,11 @@ rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool post_norms, boo
                            rf_err *err);
 float rf__gemma_query_scale(const rf_hparams *hp, uint32_t n_layer_27b);
 rf_tensor *rf__gemma_build(const rf_build *b, float q_scale);
+/* command_r.c: the Cohere parallel block (layer norms, attention and
+ * feed-forward side by side, logit scale); per-head QK layer norms when
+ * qk_norm; rope on every layer, or only on sliding-window layers when
+ * nope_global. */
+rf_status rf__cohere_tensors(rf_model_impl *m, bool qk_norm, rf_err *err);
+rf_tensor *rf__cohere_build(const rf_build *b, bool nope_global);
 
 #endif /* RF_MODELS_H */

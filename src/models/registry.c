@@ -16,6 +16,8 @@ extern const rf_arch rf__arch_granite;
 extern const rf_arch rf__arch_olmo2;
 extern const rf_arch rf__arch_smollm3;
 extern const rf_arch rf__arch_gpt_oss;
+extern const rf_arch rf__arch_command_r;
+extern const rf_arch rf__arch_cohere2;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -30,6 +32,8 @@ static const rf_arch *const archs[] = {
     &rf__arch_olmo2,
     &rf__arch_smollm3,
     &rf__arch_gpt_oss,
+    &rf__arch_command_r,
+    &rf__arch_cohere2,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

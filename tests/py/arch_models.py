@@ -422,6 +422,54 @@ def _gpt_oss(w, g):
         g.add(f"blk.{i}.ffn_down_exps.bias", g.normal((ne, d), 0.2))
 
 
+def _cohere_layers(g, hp, qk_norm):
+    d, f = hp["n_embd"], hp["n_ff"]
+    hd, nh, nkv = hp["head_dim"], hp["n_head"], hp["n_head_kv"]
+    for i in range(hp["n_layer"]):
+        g.norm(f"blk.{i}.attn_norm.weight", d)
+        g.weight(f"blk.{i}.attn_q.weight", hd * nh, d, gain=2.0)
+        g.weight(f"blk.{i}.attn_k.weight", hd * nkv, d, gain=2.0)
+        g.weight(f"blk.{i}.attn_v.weight", hd * nkv, d)
+        if qk_norm:  # one layer-norm weight per head
+            g.add(f"blk.{i}.attn_q_norm.weight", (1.5 + g.normal((nh, hd), 0.2)).astype(np.float32))
+            g.add(f"blk.{i}.attn_k_norm.weight", (1.5 + g.normal((nkv, hd), 0.2)).astype(np.float32))
+        # the residual stream collects 2 branches per layer: keep them small
+        g.weight(f"blk.{i}.attn_output.weight", d, hd * nh, gain=0.5)
+        g.weight(f"blk.{i}.ffn_gate.weight", f, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up.weight", f, d)
+        g.weight(f"blk.{i}.ffn_down.weight", d, f, gain=0.5)
+
+
+def _command_r(w, g):
+    # Command R / Aya: layer norms (no bias), attention and feed-forward in
+    # parallel on the same normed input, tied output, logit scale; 64 layers
+    # so that the per-head QK layer norms of Command R+ are present
+    hp = dict(n_layer=64, n_ctx_train=128, n_embd=32, n_ff=48, n_head=2, n_head_kv=1, head_dim=16)
+    _common_kv(w, "command-r", hp)
+    w.add_rope_freq_base(8000000.0)
+    w.add_layer_norm_eps(1e-5)
+    w.add_logit_scale(0.25)
+    w.add_rope_scaling_type(gguf.RopeScalingType.NONE)
+    _embd(g, hp, tied=True)
+    _cohere_layers(g, hp, qk_norm=True)
+
+
+def _cohere2(w, g):
+    # Command R7B: command-r's block with sliding-window layers (3 of 4) that
+    # use rope, and global layers without positional encoding
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
+    _common_kv(w, "cohere2", hp)
+    w.add_rope_freq_base(50000.0)
+    w.add_layer_norm_eps(1e-5)
+    w.add_logit_scale(0.25)
+    w.add_sliding_window(8)
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    w.add_rope_scaling_type(gguf.RopeScalingType.NONE)
+    _embd(g, hp, tied=True)
+    _cohere_layers(g, hp, qk_norm=False)
+
+
 def _smollm3(w, g):
     # llama whose every 4th layer has no rotary embedding (NoPE)
     hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
@@ -485,6 +533,8 @@ MODELS = {
     "mixtral": ("llama", _mixtral, False),
     "smollm3": ("smollm3", _smollm3, False),
     "gpt-oss": ("gpt-oss", _gpt_oss, False),
+    "command-r": ("command-r", _command_r, False),
+    "cohere2": ("cohere2", _cohere2, False),
 }
 
 
