@@ -585,6 +585,16 @@ static void test_vec(void) {
         RF_CHECK(memcmp(c0, c1, sizeof c0) == 0);
         sc->f32_to_f16(n, a, h0); v->f32_to_f16(n, a, h1);
         RF_CHECK(memcmp(h0, h1, sizeof h0) == 0);
+        /* attention products: identical bits to the scalar versions */
+        for (int64_t m = 16; m <= 192; m += 16) {
+            float ka = sc->kq_batch(m, h, true, b), kb = v->kq_batch(m, h, true, b);
+            float kc = sc->kq_batch(m, a, false, b), kd = v->kq_batch(m, a, false, b);
+            RF_CHECK(memcmp(&ka, &kb, 4) == 0 && memcmp(&kc, &kd, 4) == 0);
+            ka = sc->kq_single(m + 3, h, true, b), kb = v->kq_single(m + 3, h, true, b);
+            kc = sc->kq_single(m + 3, a, false, b), kd = v->kq_single(m + 3, a, false, b);
+            RF_CHECK(memcmp(&ka, &kb, 4) == 0 && memcmp(&kc, &kd, 4) == 0);
+            RF_CHECK(fabsf(ka - sc->dot_f16(m + 3, h, b)) < 1e-4f);
+        }
         fprintf(stderr, "vec %s checked\n", v->impl);
     }
 }

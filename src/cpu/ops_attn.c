@@ -135,39 +135,19 @@ void rf__cpu_op_kv_store(rf_backend *be, const rf_node *n, void *v) {
 void rf__cpu_attention_work_size(const rf_node *n, size_t *shared, size_t *per_thread) {
     const rf_tensor *kc = n->src[1];
     *shared = 0;
+    /* scores, 64 output lanes, q (+ its f16 copy) and 256 f16 weights */
     *per_thread = ((size_t)kc->ne[1] + 16 + 64 * (size_t)n->p.attn.head_dim_v +
-                   (size_t)n->p.attn.head_dim_k) * sizeof(float);
+                   2 * (size_t)n->p.attn.head_dim_k + 128) * sizeof(float);
 }
 
-static inline float f16_round(float x) { return rf__fp16_to_fp32(rf__fp32_to_fp16(x)); }
-
-static inline float kval(const void *kr, bool f16, int64_t i) {
-    return f16 ? rf__fp16_to_fp32(((const uint16_t *)kr)[i]) : ((const float *)kr)[i];
-}
-
-/* q . k in the orders described above. */
-static float score(const void *kr, bool f16, const float *q, int64_t hk, bool single) {
-    if (single) {
-        float a[4][16] = {{0}};
-        int64_t np = hk & ~(int64_t)63;
-        for (int64_t i = 0; i < np; i += 64)
-            for (int j = 0; j < 4; j++)
-                for (int l = 0; l < 16; l++)
-                    a[j][l] = fmaf(kval(kr, f16, i + 16 * j + l), q[i + 16 * j + l], a[j][l]);
-        float r[16];
-        for (int l = 0; l < 16; l++) r[l] = (a[0][l] + a[2][l]) + (a[1][l] + a[3][l]);
-        double sum = (double)rf__reduce16(r);
-        for (int64_t i = np; i < hk; i++) sum += (double)(kval(kr, f16, i) * q[i]);
-        return (float)sum;
-    }
-    float acc[16] = {0};
-    if (hk % 16 == 0) {
-        for (int64_t c = 0; c < hk; c += 16)
-            for (int l = 0; l < 16; l++) acc[l] = fmaf(kval(kr, f16, c + l), q[c + l], acc[l]);
-        return rf__reduce16(acc);
-    }
-    float s = 0.0f;
-    for (int64_t i = 0; i < hk; i++) s = fmaf(kval(kr, f16, i), q[i], s);
+/* q . k in the orders described above (vector helpers, cpu.h). */
+static inline float score(const rf_cpu_vec *vec, const void *kr, bool f16, const float *q, int64_t hk,
+                          bool single) {
+    if (single) return vec->kq_single(hk, kr, f16, q);
+    if (hk % 16 == 0) return vec->kq_batch(hk, kr, f16, q);
+    float s = 0.0f; /* not a shape llama.cpp's batched path takes */
+    for (int64_t i = 0; i < hk; i++)
+        s = fmaf(f16 ? rf__fp16_to_fp32(((const uint16_t *)kr)[i]) : ((const float *)kr)[i], q[i], s);
     return s;
 }
 
@@ -205,7 +185,12 @@ void rf__cpu_op_attention(rf_backend *be, const rf_node *n, void *v) {
             memset(o, 0, (size_t)hv * sizeof *o);
             continue;
         }
-        for (int64_t i = 0; i < hk; i++) qh[i] = f16 ? f16_round(qr[i]) : qr[i];
+        if (f16) { /* q as llama.cpp hands it to an f16 cache: rounded to f16 */
+            vec->f32_to_f16(hk, qr, (uint16_t *)(qh + hk));
+            vec->f16_to_f32(hk, (const uint16_t *)(qh + hk), qh);
+        } else {
+            memcpy(qh, qr, (size_t)hk * sizeof *qh);
+        }
         const int64_t c0 = lo & ~(int64_t)15, c1 = (hi | 15) + 1; /* whole blocks of 16 rows */
         float mx = -INFINITY;
         for (int64_t j = c0; j < c1; j++) {
@@ -213,7 +198,7 @@ void rf__cpu_op_attention(rf_backend *be, const rf_node *n, void *v) {
                 sc[j - c0] = -INFINITY;
                 continue;
             }
-            float s = score(kd + (size_t)j * kc->nb[1] + (size_t)kvh * hk * esz, f16, qh, hk, single);
+            float s = score(vec, kd + (size_t)j * kc->nb[1] + (size_t)kvh * hk * esz, f16, qh, hk, single);
             if (p->softcap > 0.0f) s = p->softcap * tanhf(s * inv_cap);
             s *= p->scale;
             sc[j - c0] = s;
@@ -229,16 +214,26 @@ void rf__cpu_op_attention(rf_backend *be, const rf_node *n, void *v) {
         }
         if (sinks) sum += (double)expf(sinks[h] - mx);
         const float inv = (float)(1.0 / sum);
+        float *w = sc + (lo - c0);
+        const int64_t nw = hi - lo + 1;
+        for (int64_t j = 0; j < nw; j++) w[j] *= inv;
+        if (f16) { /* the weights too, in place through a half-size copy */
+            uint16_t *wh = (uint16_t *)(qh + 2 * hk);
+            for (int64_t j = 0; j < nw; j += 256) {
+                int64_t m = RF_MIN(256, nw - j);
+                vec->f32_to_f16(m, w + j, wh);
+                vec->f16_to_f32(m, wh, w + j);
+            }
+        }
         memset(lanes, 0, (size_t)n_lanes * (size_t)hv * sizeof *lanes);
         for (int64_t j = lo; j <= hi; j++) {
-            float w = sc[j - c0] * inv;
-            if (f16) w = f16_round(w);
+            float wj = w[j - lo];
             const char *vr = vd + (size_t)j * vc->nb[1] + (size_t)kvh * hv * esz;
             float *lane = lanes + (size_t)(j & (n_lanes - 1)) * hv;
             if (f16)
-                vec->axpy_f16(hv, w, (const uint16_t *)vr, lane);
+                vec->axpy_f16(hv, wj, (const uint16_t *)vr, lane);
             else
-                vec->axpy_f32(hv, w, (const float *)vr, lane);
+                vec->axpy_f32(hv, wj, (const float *)vr, lane);
         }
         for (int64_t i = 0; i < hv; i++) {
             float l16[16];

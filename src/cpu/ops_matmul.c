@@ -51,9 +51,21 @@ void rf__cpu_matmul_work_size(const rf_node *n, size_t *shared, size_t *per_thre
     *per_thread = p.dot ? 0 : (size_t)w->ne[0] * sizeof(float);
 }
 
+bool rf__cpu_matmul_same_acts(const rf_node *a, const rf_node *b) {
+    if (a->op != RF_OP_MATMUL || b->op != RF_OP_MATMUL) return false;
+    const rf_tensor *xa = a->src[1], *xb = b->src[1];
+    if (xa->buf != xb->buf || xa->offs != xb->offs || xa->type != xb->type) return false;
+    for (int i = 0; i < RF_MAX_DIMS; i++)
+        if (xa->ne[i] != xb->ne[i] || xa->nb[i] != xb->nb[i]) return false;
+    mm_plan pa = plan_for(a->src[0]->type, a->src[0]->ne[0]);
+    mm_plan pb = plan_for(b->src[0]->type, b->src[0]->ne[0]);
+    return pa.act_row && pb.act_row && pa.dot->act_type == pb.dot->act_type &&
+           pa.dot->quantize_act == pb.dot->quantize_act;
+}
+
 /* Converts the rows of x (all of dims 1..3) into the activation format. */
 static void convert_acts(const mm_plan *p, const rf_tensor *x, rf_cpu_exec *ex) {
-    if (!p->act_row) return;
+    if (!p->act_row || ex->reuse_act) return;
     int64_t r0, r1;
     rf__cpu_split(rf__tensor_nrows(x), ex->ith, ex->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++)
