@@ -158,3 +158,12 @@ rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t he
     h = rf__g_rms_norm(g, h, w, eps);
     return rf__g_reshape(g, h, ne0, ne1, 1, 1);
 }
+
+rf_tensor *rf__llm_sigmoid(rf_graph *g, rf_tensor *x) {
+    /* sigmoid(x) = 0.5 + 0.5 tanh(x / 2) = 0.25 * softcap_2(x) + 0.5 */
+    rf_tensor *t = rf__g_softcap(g, x, 2.0f);
+    if (!t) return NULL;
+    rf_op_params p = {.scale = {0.25f, 0.5f}};
+    rf_tensor *d = rf__g_new(g, RF_TYPE_F32, t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
+    return rf__g_op(g, RF_OP_SCALE, d, (rf_tensor *[]){t}, 1, &p);
+}

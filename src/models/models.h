@@ -216,6 +216,8 @@ rf_status rf__hparams_swa_pattern(rf_hparams *hp, const rf_gguf *g, uint32_t def
  * contiguous) with the per-head weight w [head_dim] (QK-norm). */
 rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t head_dim,
                              float eps);
+/* Element-wise logistic sigmoid (built from the soft-cap and scale ops). */
+rf_tensor *rf__llm_sigmoid(rf_graph *g, rf_tensor *x);
 
 /* ---- shared between architecture files ---- */
 /* gemma2.c: the Gemma 1/2/3 decoder (GeGLU, query scaling before the

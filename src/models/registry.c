@@ -18,6 +18,7 @@ extern const rf_arch rf__arch_smollm3;
 extern const rf_arch rf__arch_gpt_oss;
 extern const rf_arch rf__arch_command_r;
 extern const rf_arch rf__arch_cohere2;
+extern const rf_arch rf__arch_qwen2moe;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -34,6 +35,7 @@ static const rf_arch *const archs[] = {
     &rf__arch_gpt_oss,
     &rf__arch_command_r,
     &rf__arch_cohere2,
+    &rf__arch_qwen2moe,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

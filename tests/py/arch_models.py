@@ -146,6 +146,34 @@ def _qwen3(w, g):
         _ffn(g, i, hp)
 
 
+def _qwen2moe(w, g):
+    # Qwen1.5-MoE / Qwen2-57B: q/k/v biases; softmax routing without
+    # renormalising the chosen weights; a shared expert gated per token by
+    # sigmoid(x . ffn_gate_inp_shexp)
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=96, n_head=4, n_head_kv=2, head_dim=16,
+              n_expert=4, n_expert_used=2, n_ff_exp=32, n_ff_shexp=48)
+    _common_kv(w, "qwen2moe", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    w.add_expert_feed_forward_length(hp["n_ff_exp"])
+    w.add_expert_shared_feed_forward_length(hp["n_ff_shexp"])
+    _embd(g, hp)
+    d, fe, ne, fs = hp["n_embd"], hp["n_ff_exp"], hp["n_expert"], hp["n_ff_shexp"]
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp, bias=True)
+        g.norm(f"blk.{i}.ffn_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", fe, d, gain=1.5, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_up_exps.weight", fe, d, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, fe, n_expert=ne)
+        g.add(f"blk.{i}.ffn_gate_inp_shexp.weight", g.normal((d,), 2.0 / math.sqrt(d)))
+        g.weight(f"blk.{i}.ffn_gate_shexp.weight", fs, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up_shexp.weight", fs, d)
+        g.weight(f"blk.{i}.ffn_down_shexp.weight", d, fs)
+
+
 def _qwen3moe(w, g):
     hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=96, n_head=4, n_head_kv=2, head_dim=32,
               n_expert=8, n_expert_used=2, n_ff_exp=48)
@@ -521,6 +549,7 @@ MODELS = {
     "qwen3": ("qwen3", _qwen3, False),
     "qwen3-f16": ("qwen3", _qwen3, True),
     "qwen3moe": ("qwen3moe", _qwen3moe, False),
+    "qwen2moe": ("qwen2moe", _qwen2moe, False),
     "gemma2": ("gemma2", _gemma2, False),
     "gemma3": ("gemma3", _gemma3, False),
     "gemma3-pattern": ("gemma3", _gemma3_pattern, False),
