@@ -250,6 +250,12 @@ def _gemma3_pattern(w, g):
     w.add_sliding_window_pattern([True, False, True, True, False, True])
 
 
+def _phi3_short(w, g):
+    # phi3 whose original context (4096) exceeds any context used here: the
+    # short rope factors apply (and no attention factor is stored)
+    _phi3(w, g, orig_ctx=4096)
+
+
 def _gemma(w, g):
     # Gemma 1: GeGLU, sqrt(n_embd) embedding scale, tied output, MQA, head
     # size from key_length; no post-norms, no soft-capping, no window
@@ -348,12 +354,11 @@ def _olmo2(w, g):
         g.norm(f"blk.{i}.post_ffw_norm.weight", d)
 
 
-def _phi3(w, g):
+def _phi3(w, g, orig_ctx=16):
     # fused qkv and gate|up, partial rotary (0.75), long/short rope factors
     # (n_ctx 32 > original context 16: the long factors apply), rope
     # attention factor; the sliding window is stored but llama.cpp ignores it
     hp = dict(n_layer=2, n_ctx_train=64, n_embd=96, n_ff=128, n_head=4, n_head_kv=2, head_dim=24)
-    orig_ctx = 16
     n_rot = int(0.75 * hp["n_embd"]) // hp["n_head"]
     w.add_context_length(hp["n_ctx_train"])
     w.add_rope_scaling_orig_ctx_len(orig_ctx)
@@ -367,7 +372,8 @@ def _phi3(w, g):
     w.add_rope_freq_base(10000.0)
     w.add_sliding_window(8)
     scale = hp["n_ctx_train"] / orig_ctx
-    w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig_ctx)))
+    if scale > 1.0:
+        w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig_ctx)))
     d, hd, f = hp["n_embd"], hp["head_dim"], hp["n_ff"]
     _embd(g, hp)
     g.add("rope_factors_long.weight", (1.0 + g.rng.uniform(0, 4, n_rot // 2)).astype(np.float32))
@@ -554,6 +560,7 @@ MODELS = {
     "gemma3": ("gemma3", _gemma3, False),
     "gemma3-pattern": ("gemma3", _gemma3_pattern, False),
     "phi3": ("phi3", _phi3, False),
+    "phi3-short": ("phi3", _phi3_short, False),
     "gemma": ("gemma", _gemma, False),
     "granite": ("granite", _granite, False),
     "granite-moe": ("granite", _granite_moe, False),
