@@ -634,6 +634,26 @@ static void test_vexp(void) {
     fprintf(stderr, "vexp: %d implementations agree, max relative error %.3g\n", tested, max_rel);
 }
 
+/* ---- position-dependent query scale ---- */
+
+static void test_attn_temp(void) {
+    int32_t pos[37];
+    float out[37];
+    rf_err e = {0};
+    for (int i = 0; i < 37; i++) pos[i] = i * 5 + (i % 3); /* crosses several floors of 16 */
+    rf_tensor *tp = ext(RF_TYPE_I32, 37, 1, 1, pos, "pos");
+    rf_graph *g = graph();
+    rf_tensor *r = rf__g_attn_temp(g, tp, 0.1f, 16.0f);
+    rf__g_set_output(g, r);
+    RF_CHECK(run(g) && r->ne[0] == 1 && r->ne[1] == 37);
+    rf__tensor_download(r, out, sizeof out, &e);
+    double ref[37];
+    for (int i = 0; i < 37; i++) ref[i] = 1.0 + 0.1 * log((double)(pos[i] / 16) + 1.0);
+    CHECK_CLOSE("attn_temp", out, ref, 37, 1e-6);
+    RF_CHECK(out[0] == 1.0f && out[36] > 1.2f); /* 1 before the first floor, 1 + 0.1 log 12 at 180 */
+    rf__graph_free(g);
+}
+
 int main(void) {
     test_vec();
     test_vexp();
@@ -653,6 +673,7 @@ int main(void) {
         test_attention(4, 20); free_bufs();
         test_attention(1, 37); free_bufs();
         test_planner(); free_bufs();
+        test_attn_temp(); free_bufs();
         rf__backend_free(be);
     }
     RF_CHECK(rf__alloc_live_blocks() == live);

@@ -127,6 +127,9 @@ typedef enum rf_op {
     RF_OP_SOFTCAP,    /* dst = p.scale.s * tanh(src0 / p.scale.s) (logit soft-capping) */
     RF_OP_SWIGLU_OAI, /* gpt-oss gate: x = min(src0, limit), y = clamp(src1, -limit, limit),
                          dst = x * sigmoid(p.glu.alpha * x) * (y + 1) */
+    RF_OP_ATTN_TEMP,  /* position-dependent query scale (Llama 4 / Ministral 3): dst f32
+                         [1, n_tok] = 1 + p.temp.scale * log(floor(src0[t] / p.temp.floor) + 1),
+                         src0 positions I32 [n_tok] */
     RF_OP_COUNT
 } rf_op;
 
@@ -163,6 +166,7 @@ typedef union rf_op_params {
     struct { float scale; } softmax;
     struct { int32_t k; } topk;
     struct { float alpha, limit; } glu;
+    struct { float scale, floor; } temp;
     rf_rope_params rope;
     rf_attn_params attn;
 } rf_op_params;
@@ -301,6 +305,7 @@ rf_tensor *rf__g_take(rf_graph *g, rf_tensor *x, rf_tensor *ids);
 rf_tensor *rf__g_copy(rf_graph *g, rf_tensor *x, rf_type type);
 rf_tensor *rf__g_softcap(rf_graph *g, rf_tensor *x, float cap);
 rf_tensor *rf__g_swiglu_oai(rf_graph *g, rf_tensor *gate, rf_tensor *up, float alpha, float limit);
+rf_tensor *rf__g_attn_temp(rf_graph *g, rf_tensor *pos, float scale, float floor_scale);
 /* rf__g_attention with attention sinks (f32 [n_head]; NULL = none). */
 rf_tensor *rf__g_attention_sinks(rf_graph *g, rf_tensor *q, rf_tensor *k_cache, rf_tensor *v_cache,
                                  rf_tensor *pos, rf_tensor *sinks, const rf_attn_params *p);

@@ -293,6 +293,15 @@ rf_tensor *rf__g_swiglu(rf_graph *g, rf_tensor *gate, rf_tensor *up) {
 rf_tensor *rf__g_geglu(rf_graph *g, rf_tensor *gate, rf_tensor *up) {
     return glu(g, RF_OP_GEGLU, gate, up);
 }
+rf_tensor *rf__g_attn_temp(rf_graph *g, rf_tensor *pos, float scale, float floor_scale) {
+    if (!pos) return NULL;
+    if (pos->type != RF_TYPE_I32 || rf__tensor_nrows(pos) != 1 || !(floor_scale >= 1.0f))
+        return fail(g, "attn_temp: bad arguments for '%s'", pos->name);
+    rf_op_params p = {.temp = {scale, floor_scale}};
+    rf_tensor *d = rf__g_new(g, RF_TYPE_F32, 1, pos->ne[0], 1, 1);
+    return rf__g_op(g, RF_OP_ATTN_TEMP, d, (rf_tensor *[]){pos}, 1, &p);
+}
+
 rf_tensor *rf__g_swiglu_oai(rf_graph *g, rf_tensor *gate, rf_tensor *up, float alpha, float limit) {
     if (!gate || !up) return NULL;
     if (!row_f32(gate) || !row_f32(up) || !same_shape(gate, up) || !(limit > 0.0f))

@@ -159,6 +159,18 @@ static void glu(const rf_node *n, rf_cpu_exec *ex, bool gelu) {
 void rf__cpu_op_swiglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, false); }
 void rf__cpu_op_geglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, true); }
 
+/* llama.cpp computes this on the host, in double for the log and floor */
+void rf__cpu_op_attn_temp(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const int32_t *pos = rf__tensor_data(n->src[0]);
+    float *o = rf__tensor_data(n->dst);
+    const float scale = n->p.temp.scale, fl = n->p.temp.floor;
+    int64_t r0, r1;
+    rf__cpu_split(n->src[0]->ne[0], ex->ith, ex->nth, &r0, &r1);
+    for (int64_t t = r0; t < r1; t++)
+        o[t] = (float)(log(floor((float)pos[t] / fl) + 1.0) * scale + 1.0);
+}
+
 /* gpt-oss's clamped SwiGLU, in ggml's expression order */
 void rf__cpu_op_swiglu_oai(rf_backend *be, const rf_node *n, void *v) {
     EX(v);

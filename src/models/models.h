@@ -74,6 +74,8 @@ typedef struct rf_hparams {
     float attn_scale;               /* 0 = 1/sqrt(head_dim_k) */
     float attn_softcap;             /* attn_logit_softcapping (0 = none) */
     float final_softcap;            /* final_logit_softcapping (0 = none) */
+    float attn_temp_scale;          /* attention.temperature_scale: queries scaled by
+                                       1 + s * log(floor(pos / n_ctx_orig) + 1) (0 = none) */
 
     /* scaling of embeddings, residuals and logits (0 = none) */
     float embd_scale;

@@ -19,6 +19,7 @@ extern const rf_arch rf__arch_gpt_oss;
 extern const rf_arch rf__arch_command_r;
 extern const rf_arch rf__arch_cohere2;
 extern const rf_arch rf__arch_qwen2moe;
+extern const rf_arch rf__arch_mistral3;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -36,6 +37,7 @@ static const rf_arch *const archs[] = {
     &rf__arch_command_r,
     &rf__arch_cohere2,
     &rf__arch_qwen2moe,
+    &rf__arch_mistral3,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

@@ -504,6 +504,37 @@ def _cohere2(w, g):
     _cohere_layers(g, hp, qk_norm=False)
 
 
+def _mistral3(w, g, orig_ctx=8):
+    # Ministral 3 / Mistral Small 3.x: llama with YaRN (beta values and the
+    # log multiplier from the metadata) and position-dependent query scaling
+    # ("llama 4 scaling": 1 + beta * log(floor(pos / original context) + 1))
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=24)
+    _common_kv(w, "mistral3", hp)
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(4.0)
+    w.add_rope_scaling_orig_ctx_len(orig_ctx)
+    w.add_rope_scaling_yarn_beta_fast(16.0)
+    w.add_rope_scaling_yarn_beta_slow(2.0)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    w.add_rope_scaling_yarn_log_mul(1.0)
+    w.add_attn_temperature_scale(0.5)
+    _embd(g, hp)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        _ffn(g, i, hp)
+
+
+def _mistral3_betas(w, g):
+    # the same with an original context of 4096: the YaRN ramp (beta_fast,
+    # beta_slow) falls inside the rotary dims, the temperature stays 1
+    _mistral3(w, g, orig_ctx=4096)
+
+
 def _smollm3(w, g):
     # llama whose every 4th layer has no rotary embedding (NoPE)
     hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
@@ -568,6 +599,8 @@ MODELS = {
     "llama3rope": ("llama", _llama3rope, False),
     "mixtral": ("llama", _mixtral, False),
     "smollm3": ("smollm3", _smollm3, False),
+    "mistral3": ("mistral3", _mistral3, False),
+    "mistral3-betas": ("mistral3", _mistral3_betas, False),
     "gpt-oss": ("gpt-oss", _gpt_oss, False),
     "command-r": ("command-r", _command_r, False),
     "cohere2": ("cohere2", _cohere2, False),
