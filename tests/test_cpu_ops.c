@@ -120,7 +120,7 @@ static void test_rowwise(void) {
     float *rs = malloc(nr * 4);
     fill(rs, nr, -2, 2);
     rf_tensor *trs = ext(RF_TYPE_F32, 1, nr, 1, rs, "per_row");
-    for (int op = 0; op < 14; op++) {
+    for (int op = 0; op < 15; op++) {
         rf_graph *g = graph();
         rf_tensor *r = NULL;
         switch (op) {
@@ -138,6 +138,7 @@ static void test_rowwise(void) {
         case 11: r = rf__g_mul(g, ta, trs); break;  /* one value per row */
         case 12: r = rf__g_add(g, ta, trs); break;
         case 13: r = rf__g_swiglu_oai(g, ta, tb, 1.702f, 1.5f); break; /* clamps bite at 1.5 */
+        case 14: r = rf__g_sum_norm(g, ta, 6.103515625e-5f); break;
         }
         rf__g_set_output(g, r);
         RF_CHECK(run(g));
@@ -145,7 +146,9 @@ static void test_rowwise(void) {
         for (int64_t i = 0; i < nr; i++) {
             const float *x = a + i * nc, *y = b + i * nc;
             double *o = ref + i * nc;
-            double ss = 0, mean = 0, var = 0, mx = -INFINITY, sum = 0;
+            double ss = 0, mean = 0, var = 0, mx = -INFINITY, sum = 0, rsum = 0;
+            for (int64_t j = 0; j < nc; j++) rsum += x[j];
+            if (rsum < 6.103515625e-5) rsum = 6.103515625e-5;
             for (int64_t j = 0; j < nc; j++) { ss += (double)x[j] * x[j]; mean += x[j]; mx = fmax(mx, 0.7 * x[j]); }
             mean /= nc;
             for (int64_t j = 0; j < nc; j++) var += (x[j] - mean) * (x[j] - mean);
@@ -167,6 +170,7 @@ static void test_rowwise(void) {
                 case 10: o[j] = 1.5 * tanh(xv / 1.5); break;
                 case 11: o[j] = xv * rs[i]; break;
                 case 12: o[j] = xv + rs[i]; break;
+                case 14: o[j] = xv / rsum; break;
                 case 13: {
                     double xc = fmin(xv, 1.5), yc = fmin(fmax(yv, -1.5), 1.5);
                     o[j] = xc / (1 + exp(-1.702 * xc)) * (yc + 1);

@@ -130,6 +130,7 @@ typedef enum rf_op {
     RF_OP_ATTN_TEMP,  /* position-dependent query scale (Llama 4 / Ministral 3): dst f32
                          [1, n_tok] = 1 + p.temp.scale * log(floor(src0[t] / p.temp.floor) + 1),
                          src0 positions I32 [n_tok] */
+    RF_OP_SUM_NORM,   /* dst = src0 / max(sum of the src0 row, p.norm.eps) (routing weights) */
     RF_OP_COUNT
 } rf_op;
 
@@ -306,6 +307,7 @@ rf_tensor *rf__g_copy(rf_graph *g, rf_tensor *x, rf_type type);
 rf_tensor *rf__g_softcap(rf_graph *g, rf_tensor *x, float cap);
 rf_tensor *rf__g_swiglu_oai(rf_graph *g, rf_tensor *gate, rf_tensor *up, float alpha, float limit);
 rf_tensor *rf__g_attn_temp(rf_graph *g, rf_tensor *pos, float scale, float floor_scale);
+rf_tensor *rf__g_sum_norm(rf_graph *g, rf_tensor *x, float min_sum);
 /* rf__g_attention with attention sinks (f32 [n_head]; NULL = none). */
 rf_tensor *rf__g_attention_sinks(rf_graph *g, rf_tensor *q, rf_tensor *k_cache, rf_tensor *v_cache,
                                  rf_tensor *pos, rf_tensor *sinks, const rf_attn_params *p);

@@ -302,6 +302,13 @@ rf_tensor *rf__g_attn_temp(rf_graph *g, rf_tensor *pos, float scale, float floor
     return rf__g_op(g, RF_OP_ATTN_TEMP, d, (rf_tensor *[]){pos}, 1, &p);
 }
 
+rf_tensor *rf__g_sum_norm(rf_graph *g, rf_tensor *x, float min_sum) {
+    if (!x) return NULL;
+    if (!row_f32(x) || !(min_sum > 0.0f)) return fail(g, "sum_norm: bad input '%s'", x->name);
+    rf_op_params p = {.norm = {min_sum}};
+    return rf__g_op(g, RF_OP_SUM_NORM, new_like(g, x), (rf_tensor *[]){x}, 1, &p);
+}
+
 rf_tensor *rf__g_swiglu_oai(rf_graph *g, rf_tensor *gate, rf_tensor *up, float alpha, float limit) {
     if (!gate || !up) return NULL;
     if (!row_f32(gate) || !row_f32(up) || !same_shape(gate, up) || !(limit > 0.0f))

@@ -306,6 +306,7 @@ static const rf_backend_iface cpu_iface = {
         [RF_OP_SOFTCAP] = rf__cpu_op_softcap,
         [RF_OP_SWIGLU_OAI] = rf__cpu_op_swiglu_oai,
         [RF_OP_ATTN_TEMP] = rf__cpu_op_attn_temp,
+        [RF_OP_SUM_NORM] = rf__cpu_op_sum_norm,
     },
     .supports_op = supports_op,
     .graph_prepare = graph_prepare,

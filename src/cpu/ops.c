@@ -159,6 +159,23 @@ static void glu(const rf_node *n, rf_cpu_exec *ex, bool gelu) {
 void rf__cpu_op_swiglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, false); }
 void rf__cpu_op_geglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, true); }
 
+/* ggml: sum_rows (float accumulation), clamp, div */
+void rf__cpu_op_sum_norm(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *a = n->src[0], *d = n->dst;
+    const float lo = n->p.norm.eps;
+    int64_t r0, r1, nc = a->ne[0];
+    rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(a, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        float sum = 0.0f;
+        for (int64_t i = 0; i < nc; i++) sum += x[i];
+        sum = fmaxf(sum, lo);
+        for (int64_t i = 0; i < nc; i++) o[i] = x[i] / sum;
+    }
+}
+
 /* llama.cpp computes this on the host, in double for the log and floor */
 void rf__cpu_op_attn_temp(rf_backend *be, const rf_node *n, void *v) {
     EX(v);

@@ -65,12 +65,21 @@ rf_tensor *rf__llm_moe(const rf_build *b, const rf_layer *l, rf_tensor *x) {
     int64_t n = b->n_tokens, nu = hp->n_expert_used;
     if (!x) return NULL;
     rf_tensor *logits = rf__g_matmul(g, l->ffn_gate_inp, x);          /* [n_expert, n] */
-    rf_tensor *sel = rf__g_topk(g, logits, (int)nu);                    /* [n_used, n] */
-    rf_tensor *wts;
-    if (hp->expert_weights_norm) /* softmax over the chosen = normalised softmax weights */
-        wts = rf__g_softmax(g, rf__g_take(g, logits, sel), 1.0f);
-    else
-        wts = rf__g_take(g, rf__g_softmax(g, logits, 1.0f), sel);
+    rf_tensor *sel, *wts;
+    if (hp->expert_gating == RF_GATING_SIGMOID) {
+        /* sigmoid scores; experts chosen by score + selection bias, weighed by score */
+        rf_tensor *probs = rf__llm_sigmoid(g, logits);
+        rf_tensor *choose = l->ffn_exp_probs_b ? rf__g_add(g, probs, l->ffn_exp_probs_b) : probs;
+        sel = rf__g_topk(g, choose, (int)nu);                           /* [n_used, n] */
+        wts = rf__g_take(g, probs, sel);
+        if (hp->expert_weights_norm) wts = rf__g_sum_norm(g, wts, 6.103515625e-5f);
+    } else {
+        sel = rf__g_topk(g, logits, (int)nu);                           /* [n_used, n] */
+        if (hp->expert_weights_norm) /* softmax over the chosen = normalised softmax weights */
+            wts = rf__g_softmax(g, rf__g_take(g, logits, sel), 1.0f);
+        else
+            wts = rf__g_take(g, rf__g_softmax(g, logits, 1.0f), sel);
+    }
     if (hp->expert_weights_scale != 0.0f && hp->expert_weights_scale != 1.0f)
         wts = rf__g_scale(g, wts, hp->expert_weights_scale);
     rf_tensor *x3 = rf__g_reshape(g, x, x->ne[0], 1, n, 1);

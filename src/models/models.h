@@ -90,6 +90,7 @@ typedef struct rf_hparams {
     uint32_t n_expert_shared;
     bool expert_weights_norm;
     float expert_weights_scale;
+    uint32_t n_layer_dense_lead;    /* leading_dense_block_count: first layers without experts */
     rf_expert_gating expert_gating;
 
     bool tied_embeddings;           /* output.weight absent: reuse token_embd */
@@ -110,6 +111,7 @@ typedef struct rf_layer {
     rf_tensor *rope_freqs;                            /* per-layer frequency factors */
     rf_tensor *attn_sinks;                            /* [n_head] extra softmax logits (gpt-oss) */
     rf_tensor *ffn_gate_inp_b;                        /* router bias [n_expert] */
+    rf_tensor *ffn_exp_probs_b;                       /* expert selection bias [n_expert] */
     rf_tensor *ffn_gate_exps_b, *ffn_up_exps_b, *ffn_down_exps_b; /* [n_out, n_expert] */
 } rf_layer;
 
@@ -201,7 +203,11 @@ rf_tensor *rf__llm_attention(const rf_build *b, uint32_t il, rf_tensor *q, rf_te
 /* Gated feed-forward: down(act(gate(x)) * up(x)); gelu selects GEGLU. */
 rf_tensor *rf__llm_ffn_gated(rf_graph *g, const rf_layer *l, rf_tensor *x, bool gelu);
 /* Mixture of experts: router softmax/sigmoid, top-k, expert products,
- * weighted sum. */
+ * weighted sum. Softmax (hp->expert_gating): weights are the chosen
+ * experts' probabilities, renormalised when expert_weights_norm. Sigmoid:
+ * experts chosen by sigmoid score plus the layer's ffn_exp_probs_b when
+ * present, weighed by score (divided by their sum when expert_weights_norm).
+ * Then multiplied by expert_weights_scale when set. */
 rf_tensor *rf__llm_moe(const rf_build *b, const rf_layer *l, rf_tensor *x);
 /* The rows that produce logits: the last one unless all_logits. */
 rf_tensor *rf__llm_output_rows(const rf_build *b, rf_tensor *x);

@@ -20,6 +20,7 @@ extern const rf_arch rf__arch_command_r;
 extern const rf_arch rf__arch_cohere2;
 extern const rf_arch rf__arch_qwen2moe;
 extern const rf_arch rf__arch_mistral3;
+extern const rf_arch rf__arch_glm4moe;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -38,6 +39,7 @@ static const rf_arch *const archs[] = {
     &rf__arch_cohere2,
     &rf__arch_qwen2moe,
     &rf__arch_mistral3,
+    &rf__arch_glm4moe,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

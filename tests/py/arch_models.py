@@ -535,6 +535,54 @@ def _mistral3_betas(w, g):
     _mistral3(w, g, orig_ctx=4096)
 
 
+def _glm4moe(w, g):
+    # GLM-4.5 / 4.6: a leading dense layer, then experts chosen by sigmoid
+    # score plus a selection bias, weighed by score (renormalised, scaled)
+    # with a shared expert; q/k/v biases, optional QK-norm, partial NEOX
+    # rotary (half the head); post_attention_norm is the FFN pre-norm; one
+    # multi-token-prediction layer at the end that inference skips
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=96, n_head=4, n_head_kv=2, head_dim=32,
+              n_expert=8, n_expert_used=2, n_ff_exp=32, n_shared=1, n_nextn=1)
+    _common_kv(w, "glm4moe", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    w.add_rope_dimension_count(hp["head_dim"] // 2)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_feed_forward_length(hp["n_ff_exp"])
+    w.add_expert_shared_count(hp["n_shared"])
+    w.add_leading_dense_block_count(1)
+    w.add_expert_gating_func(gguf.ExpertGatingFuncType.SIGMOID)
+    w.add_expert_weights_scale(2.5)
+    w.add_expert_weights_norm(True)
+    w.add_nextn_predict_layers(hp["n_nextn"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    d, fe, ne = hp["n_embd"], hp["n_ff_exp"], hp["n_expert"]
+    _embd(g, hp)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp, bias=True, qk_norm=True)
+        g.norm(f"blk.{i}.post_attention_norm.weight", d)
+        if i == 0:
+            g.weight(f"blk.{i}.ffn_gate.weight", hp["n_ff"], d, gain=1.5)
+            g.weight(f"blk.{i}.ffn_up.weight", hp["n_ff"], d)
+            g.weight(f"blk.{i}.ffn_down.weight", d, hp["n_ff"])
+            continue
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.add(f"blk.{i}.exp_probs_b.bias", g.normal((ne,), 0.3))
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", fe, d, gain=1.5, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_up_exps.weight", fe, d, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, fe, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_gate_shexp.weight", fe * hp["n_shared"], d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up_shexp.weight", fe * hp["n_shared"], d)
+        g.weight(f"blk.{i}.ffn_down_shexp.weight", d, fe * hp["n_shared"])
+        if i == hp["n_layer"] - 1:  # the prediction layer's own tensors
+            g.weight(f"blk.{i}.nextn.eh_proj.weight", d, 2 * d)
+            g.norm(f"blk.{i}.nextn.enorm.weight", d)
+            g.norm(f"blk.{i}.nextn.hnorm.weight", d)
+            g.norm(f"blk.{i}.nextn.shared_head_norm.weight", d)
+
+
 def _smollm3(w, g):
     # llama whose every 4th layer has no rotary embedding (NoPE)
     hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
@@ -599,6 +647,7 @@ MODELS = {
     "llama3rope": ("llama", _llama3rope, False),
     "mixtral": ("llama", _mixtral, False),
     "smollm3": ("smollm3", _smollm3, False),
+    "glm4moe": ("glm4moe", _glm4moe, False),
     "mistral3": ("mistral3", _mistral3, False),
     "mistral3-betas": ("mistral3", _mistral3_betas, False),
     "gpt-oss": ("gpt-oss", _gpt_oss, False),
