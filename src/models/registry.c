@@ -21,6 +21,7 @@ extern const rf_arch rf__arch_cohere2;
 extern const rf_arch rf__arch_qwen2moe;
 extern const rf_arch rf__arch_mistral3;
 extern const rf_arch rf__arch_glm4moe;
+extern const rf_arch rf__arch_exaone4;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -40,6 +41,7 @@ static const rf_arch *const archs[] = {
     &rf__arch_qwen2moe,
     &rf__arch_mistral3,
     &rf__arch_glm4moe,
+    &rf__arch_exaone4,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

@@ -583,6 +583,57 @@ def _glm4moe(w, g):
             g.norm(f"blk.{i}.nextn.shared_head_norm.weight", d)
 
 
+def _llama3_factors(base, dim, factor, lo_f, hi_f, old_ctx):
+    """rope_freqs as convert_hf_to_gguf.py computes them for rope_type llama3."""
+    freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    lo_wl, hi_wl = old_ctx / lo_f, old_ctx / hi_f
+    rf = []
+    for fr in freqs:
+        wl = 2 * math.pi / fr
+        if wl < hi_wl:
+            rf.append(1.0)
+        elif wl > lo_wl:
+            rf.append(factor)
+        else:
+            sm = (old_ctx / wl - lo_f) / (hi_f - lo_f)
+            rf.append(1 / ((1 - sm) / factor + sm))
+    return np.array(rf, dtype=np.float32)
+
+
+def _exaone4(w, g, n_layer=64):
+    # EXAONE 4.0: no pre-norms, RMS norms after attention and feed-forward,
+    # per-head QK-norm, NEOX rope with Llama 3 factors; llama.cpp enables the
+    # sliding window (LLLG pattern, rope on local layers only, global layers
+    # without positional encoding) for the 64-layer model only
+    hp = dict(n_layer=n_layer, n_ctx_train=128, n_embd=32, n_ff=48, n_head=2, n_head_kv=1, head_dim=16)
+    _common_kv(w, "exaone4", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(N_VOCAB)
+    w.add_sliding_window(8)
+    w.add_sliding_window_pattern([(i + 1) % 4 != 0 for i in range(n_layer)])
+    d, f, hd = hp["n_embd"], hp["n_ff"], hp["head_dim"]
+    _embd(g, hp, tied=True)
+    g.add("rope_freqs.weight", _llama3_factors(1000000.0, hd, 16.0, 1.0, 4.0, 32))
+    for i in range(n_layer):
+        g.weight(f"blk.{i}.attn_q.weight", hd * hp["n_head"], d, gain=2.0)
+        g.weight(f"blk.{i}.attn_k.weight", hd * hp["n_head_kv"], d, gain=2.0)
+        g.weight(f"blk.{i}.attn_v.weight", hd * hp["n_head_kv"], d)
+        g.norm(f"blk.{i}.attn_q_norm.weight", hd, center=1.5, spread=0.2)
+        g.norm(f"blk.{i}.attn_k_norm.weight", hd, center=1.5, spread=0.2)
+        g.weight(f"blk.{i}.attn_output.weight", d, hd * hp["n_head"])
+        g.norm(f"blk.{i}.post_attention_norm.weight", d, center=0.5)
+        g.weight(f"blk.{i}.ffn_gate.weight", f, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up.weight", f, d)
+        g.weight(f"blk.{i}.ffn_down.weight", d, f)
+        g.norm(f"blk.{i}.post_ffw_norm.weight", d, center=0.5)
+
+
+def _exaone4_small(w, g):
+    # 4 layers: window metadata present but not applied (every layer global, with rope)
+    _exaone4(w, g, n_layer=4)
+
+
 def _smollm3(w, g):
     # llama whose every 4th layer has no rotary embedding (NoPE)
     hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
@@ -648,6 +699,8 @@ MODELS = {
     "mixtral": ("llama", _mixtral, False),
     "smollm3": ("smollm3", _smollm3, False),
     "glm4moe": ("glm4moe", _glm4moe, False),
+    "exaone4": ("exaone4", _exaone4, False),
+    "exaone4-small": ("exaone4", _exaone4_small, False),
     "mistral3": ("mistral3", _mistral3, False),
     "mistral3-betas": ("mistral3", _mistral3_betas, False),
     "gpt-oss": ("gpt-oss", _gpt_oss, False),
