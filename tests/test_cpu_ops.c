@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "cpu/cpu.h"
 #include "cpu/dot.h"
+#include "cpu/vexp.h"
 #include "rf_test.h"
 
 /* ---- random numbers (xorshift, fixed seed) ---- */
@@ -116,7 +117,10 @@ static void test_rowwise(void) {
     rf_tensor *tw = ext(RF_TYPE_F32, nc, 1, 1, w, "w"), *tbias = ext(RF_TYPE_F32, nc, 1, 1, bias, "bias");
     rf_err e = {0};
 
-    for (int op = 0; op < 10; op++) {
+    float *rs = malloc(nr * 4);
+    fill(rs, nr, -2, 2);
+    rf_tensor *trs = ext(RF_TYPE_F32, 1, nr, 1, rs, "per_row");
+    for (int op = 0; op < 15; op++) {
         rf_graph *g = graph();
         rf_tensor *r = NULL;
         switch (op) {
@@ -130,6 +134,11 @@ static void test_rowwise(void) {
         case 7: r = rf__g_rms_norm(g, ta, NULL, 1e-6f); break;
         case 8: r = rf__g_layer_norm(g, ta, tw, tbias, 1e-5f); break;
         case 9: r = rf__g_softmax(g, ta, 0.7f); break;
+        case 10: r = rf__g_softcap(g, ta, 1.5f); break;
+        case 11: r = rf__g_mul(g, ta, trs); break;  /* one value per row */
+        case 12: r = rf__g_add(g, ta, trs); break;
+        case 13: r = rf__g_swiglu_oai(g, ta, tb, 1.702f, 1.5f); break; /* clamps bite at 1.5 */
+        case 14: r = rf__g_sum_norm(g, ta, 6.103515625e-5f); break;
         }
         rf__g_set_output(g, r);
         RF_CHECK(run(g));
@@ -137,7 +146,9 @@ static void test_rowwise(void) {
         for (int64_t i = 0; i < nr; i++) {
             const float *x = a + i * nc, *y = b + i * nc;
             double *o = ref + i * nc;
-            double ss = 0, mean = 0, var = 0, mx = -INFINITY, sum = 0;
+            double ss = 0, mean = 0, var = 0, mx = -INFINITY, sum = 0, rsum = 0;
+            for (int64_t j = 0; j < nc; j++) rsum += x[j];
+            if (rsum < 6.103515625e-5) rsum = 6.103515625e-5;
             for (int64_t j = 0; j < nc; j++) { ss += (double)x[j] * x[j]; mean += x[j]; mx = fmax(mx, 0.7 * x[j]); }
             mean /= nc;
             for (int64_t j = 0; j < nc; j++) var += (x[j] - mean) * (x[j] - mean);
@@ -156,6 +167,14 @@ static void test_rowwise(void) {
                 case 7: o[j] = xv / sqrt(ss / nc + 1e-6); break;
                 case 8: o[j] = (xv - mean) / sqrt(var + 1e-5) * w[j] + bias[j]; break;
                 case 9: o[j] = exp(0.7 * xv - mx) / sum; break;
+                case 10: o[j] = 1.5 * tanh(xv / 1.5); break;
+                case 11: o[j] = xv * rs[i]; break;
+                case 12: o[j] = xv + rs[i]; break;
+                case 14: o[j] = xv / rsum; break;
+                case 13: {
+                    double xc = fmin(xv, 1.5), yc = fmin(fmax(yv, -1.5), 1.5);
+                    o[j] = xc / (1 + exp(-1.702 * xc)) * (yc + 1);
+                } break;
                 }
             }
         }
@@ -206,7 +225,7 @@ static void test_rowwise(void) {
         CHECK_CLOSE("copy f16", out, ref, nc * nr, 0);
         rf__graph_free(g);
     }
-    free(a); free(b); free(w); free(bias); free(out); free(ref);
+    free(a); free(b); free(w); free(bias); free(out); free(ref); free(rs);
 }
 
 /* ---- get_rows ---- */
@@ -281,9 +300,16 @@ static void test_matmul(void) {
             fill(x, n_in * nt, -1, 1);
             fill(res, n_out * nt, -5, 5);
             rf_tensor *tx = ext(RF_TYPE_F32, n_in, nt, 1, x, "x"), *tr = ext(RF_TYPE_F32, n_out, nt, 1, res, "res");
-            for (int with_res = 0; with_res < 2; with_res++) {
+            for (int with_res = 0; with_res < 3; with_res++) {
                 rf_graph *g = graph();
-                rf_tensor *r = with_res ? rf__g_matmul_add(g, tw, tx, tr) : rf__g_matmul(g, tw, tx);
+                rf_tensor *r;
+                if (with_res == 2) { /* in place on a planned residual */
+                    rf_tensor *acc = rf__g_scale(g, tr, 1.0f);
+                    r = rf__g_matmul_add(g, tw, tx, acc);
+                    RF_CHECK(r == acc);
+                } else {
+                    r = with_res ? rf__g_matmul_add(g, tw, tx, tr) : rf__g_matmul(g, tw, tx);
+                }
                 rf__g_set_output(g, r);
                 RF_CHECK(run(g));
                 rf__tensor_download(r, out, n_out * nt * 4, &e);
@@ -404,9 +430,12 @@ static void test_rope(void) {
 
 /* ---- kv store + attention ---- */
 
-static void test_attention(void) {
-    const int hk = 64, hv = 48, nh = 8, nkv = 2, n_ctx = 40, nt = 4;
-    const int32_t pos[4] = {20, 21, 22, 23};
+/* nt tokens at positions first..first+nt-1 (one token takes llama.cpp's
+ * single-token summation order, several its batched order) */
+static void test_attention(int nt, int32_t first) {
+    const int hk = 64, hv = 48, nh = 8, nkv = 2, n_ctx = 40;
+    int32_t pos[4];
+    for (int i = 0; i < nt; i++) pos[i] = first + i;
     float *q = malloc(hk * nh * nt * 4), *k = malloc(hk * nkv * n_ctx * 4), *v = malloc(hv * nkv * n_ctx * 4);
     float *knew = malloc(hk * nkv * nt * 4), *vnew = malloc(hv * nkv * nt * 4);
     float *out = malloc(hv * nh * nt * 4);
@@ -416,7 +445,10 @@ static void test_attention(void) {
     fill(knew, hk * nkv * nt, -1, 1); fill(vnew, hv * nkv * nt, -1, 1);
     for (int f16 = 0; f16 < 2; f16++) {
         rf_type ct = f16 ? RF_TYPE_F16 : RF_TYPE_F32;
-        struct { int window; float softcap; } cases[] = {{0, 0}, {7, 0}, {0, 5.0f}, {3, 2.0f}};
+        struct { int window; float softcap; bool sinks; } cases[] = {
+            {0, 0, false}, {7, 0, false}, {0, 5.0f, false}, {3, 2.0f, false}, {5, 0, true}};
+        float sink[8];
+        for (int h = 0; h < nh; h++) sink[h] = -2.0f + 0.6f * (float)h; /* below and above the scores */
         for (size_t c = 0; c < RF_ARRAY_LEN(cases); c++) {
             /* the cache starts with random rows; the graph stores rows 20..23 */
             void *kc0 = malloc(hk * nkv * n_ctx * 4), *vc0 = malloc(hv * nkv * n_ctx * 4);
@@ -432,7 +464,8 @@ static void test_attention(void) {
             rf_graph *g = graph();
             rf__g_kv_store(g, kc, tk, tp);
             rf__g_kv_store(g, vc, tv, tp);
-            rf_tensor *r = rf__g_attention(g, tq, kc, vc, tp, &p);
+            rf_tensor *ts = cases[c].sinks ? ext(RF_TYPE_F32, nh, 1, 1, sink, "sinks") : NULL;
+            rf_tensor *r = rf__g_attention_sinks(g, tq, kc, vc, tp, ts, &p);
             rf__g_set_output(g, r);
             RF_CHECK(run(g));
             rf__tensor_download(r, out, hv * nh * nt * 4, &e);
@@ -446,28 +479,37 @@ static void test_attention(void) {
                         double s = 0;
                         for (int i = 0; i < hk; i++) {
                             float kv = j >= pos[0] ? knew[(j - pos[0]) * hk * nkv + kvh * hk + i] : k[j * hk * nkv + kvh * hk + i];
-                            if (f16) kv = rf__fp16_to_fp32(rf__fp32_to_fp16(kv));
-                            s += (double)q[(t * nh + h) * hk + i] * kv;
+                            float qv = q[(t * nh + h) * hk + i];
+                            if (f16) { /* an f16 cache sees q rounded to f16 (as llama.cpp) */
+                                kv = rf__fp16_to_fp32(rf__fp32_to_fp16(kv));
+                                qv = rf__fp16_to_fp32(rf__fp32_to_fp16(qv));
+                            }
+                            s += (double)qv * kv;
                         }
                         if (cases[c].softcap > 0) s = cases[c].softcap * tanh(s / cases[c].softcap);
                         s *= 0.125;
                         sc[j - lo] = s;
                         mx = fmax(mx, s);
                     }
+                    if (cases[c].sinks) mx = fmax(mx, sink[h]);
                     for (int j = lo; j <= pos[t]; j++) sum += exp(sc[j - lo] - mx);
+                    if (cases[c].sinks) sum += exp(sink[h] - mx);
                     for (int i = 0; i < hv; i++) {
                         double acc = 0;
                         for (int j = lo; j <= pos[t]; j++) {
                             float vv = j >= pos[0] ? vnew[(j - pos[0]) * hv * nkv + kvh * hv + i] : v[j * hv * nkv + kvh * hv + i];
                             if (f16) vv = rf__fp16_to_fp32(rf__fp32_to_fp16(vv));
-                            acc += exp(sc[j - lo] - mx) / sum * vv;
+                            double w = exp(sc[j - lo] - mx) / sum;
+                            if (f16) w = rf__fp16_to_fp32(rf__fp32_to_fp16((float)w)); /* weights too */
+                            acc += w * vv;
                         }
                         ref[(t * nh + h) * hv + i] = acc;
                     }
                 }
             char name[48];
             snprintf(name, sizeof name, "attention %s case %zu", f16 ? "f16" : "f32", c);
-            CHECK_CLOSE(name, out, ref, hv * nh * nt, 1e-5);
+            /* f16: a weight near an f16 rounding boundary may round the other way */
+            CHECK_CLOSE(name, out, ref, hv * nh * nt, f16 ? 1e-4 : 1e-5);
             /* the stored rows */
             void *kback = malloc(hk * nkv * n_ctx * 4);
             rf__tensor_download(kc, kback, rf__tensor_nbytes(kc), &e);
@@ -547,12 +589,78 @@ static void test_vec(void) {
         RF_CHECK(memcmp(c0, c1, sizeof c0) == 0);
         sc->f32_to_f16(n, a, h0); v->f32_to_f16(n, a, h1);
         RF_CHECK(memcmp(h0, h1, sizeof h0) == 0);
+        /* attention products: identical bits to the scalar versions */
+        for (int64_t m = 16; m <= 192; m += 16) {
+            float ka = sc->kq_batch(m, h, true, b), kb = v->kq_batch(m, h, true, b);
+            float kc = sc->kq_batch(m, a, false, b), kd = v->kq_batch(m, a, false, b);
+            RF_CHECK(memcmp(&ka, &kb, 4) == 0 && memcmp(&kc, &kd, 4) == 0);
+            ka = sc->kq_single(m + 3, h, true, b), kb = v->kq_single(m + 3, h, true, b);
+            kc = sc->kq_single(m + 3, a, false, b), kd = v->kq_single(m + 3, a, false, b);
+            RF_CHECK(memcmp(&ka, &kb, 4) == 0 && memcmp(&kc, &kd, 4) == 0);
+            RF_CHECK(fabsf(ka - sc->dot_f16(m + 3, h, b)) < 1e-4f);
+        }
         fprintf(stderr, "vec %s checked\n", v->impl);
     }
 }
 
+/* ---- block exp: every implementation gives the scalar reference's bits ---- */
+
+static void test_vexp(void) {
+    rf_vexp16_fn impls[] = {rf__vexp16_scalar(), rf__vexp16_avx2(), rf__vexp16_avx512()};
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    float x[16], y[16];
+    int tested = 0;
+    double max_rel = 0;
+    for (int rep = 0; rep < 20000; rep++) {
+        for (int i = 0; i < 16; i++) x[i] = rep < 10000 ? frand(-20, 20) : frand(-110, 95);
+        if (rep == 0) { /* edges: saturation, infinities, zero, denormal results */
+            const float e[16] = {0.0f, -0.0f, 88.7f, 89.0f, -87.3f, -100.0f, -103.9f, -104.5f,
+                                 INFINITY, -INFINITY, 200.0f, -200.0f, 1e-30f, -1e-30f, 0.5f, -0.5f};
+            memcpy(x, e, sizeof x);
+        }
+        float ref[16];
+        for (int i = 0; i < 16; i++) ref[i] = rf__vexpf_ref(x[i]);
+        for (size_t k = 0; k < 3; k++) {
+            if (!impls[k]) continue;
+            impls[k](x, y);
+            bool same = memcmp(y, ref, sizeof y) == 0;
+            if (!same) fprintf(stderr, "vexp %s differs from the scalar reference (rep %d)\n", names[k], rep);
+            RF_CHECK(same);
+            if (rep == 0) tested++;
+        }
+        for (int i = 0; i < 16; i++)
+            if (isfinite(x[i]) && x[i] > -80 && x[i] < 80) max_rel = fmax(max_rel, fabs(ref[i] / exp(x[i]) - 1));
+    }
+    RF_CHECK(tested >= 2 || !rf__vexp16_avx2());
+    RF_CHECK(max_rel < 4e-7); /* about 1.5 ulp */
+    RF_CHECK(rf__vexpf_ref(-INFINITY) == 0.0f && rf__vexpf_ref(INFINITY) == INFINITY && rf__vexpf_ref(0.0f) == 1.0f);
+    RF_CHECK(isnan(rf__vexpf_ref(NAN)));
+    fprintf(stderr, "vexp: %d implementations agree, max relative error %.3g\n", tested, max_rel);
+}
+
+/* ---- position-dependent query scale ---- */
+
+static void test_attn_temp(void) {
+    int32_t pos[37];
+    float out[37];
+    rf_err e = {0};
+    for (int i = 0; i < 37; i++) pos[i] = i * 5 + (i % 3); /* crosses several floors of 16 */
+    rf_tensor *tp = ext(RF_TYPE_I32, 37, 1, 1, pos, "pos");
+    rf_graph *g = graph();
+    rf_tensor *r = rf__g_attn_temp(g, tp, 0.1f, 16.0f);
+    rf__g_set_output(g, r);
+    RF_CHECK(run(g) && r->ne[0] == 1 && r->ne[1] == 37);
+    rf__tensor_download(r, out, sizeof out, &e);
+    double ref[37];
+    for (int i = 0; i < 37; i++) ref[i] = 1.0 + 0.1 * log((double)(pos[i] / 16) + 1.0);
+    CHECK_CLOSE("attn_temp", out, ref, 37, 1e-6);
+    RF_CHECK(out[0] == 1.0f && out[36] > 1.2f); /* 1 before the first floor, 1 + 0.1 log 12 at 180 */
+    rf__graph_free(g);
+}
+
 int main(void) {
     test_vec();
+    test_vexp();
     const int threads[] = {1, 3};
     size_t live = rf__alloc_live_blocks();
     for (size_t i = 0; i < RF_ARRAY_LEN(threads); i++) {
@@ -566,8 +674,10 @@ int main(void) {
         test_get_rows(); free_bufs();
         test_matmul(); free_bufs();
         test_rope(); free_bufs();
-        test_attention(); free_bufs();
+        test_attention(4, 20); free_bufs();
+        test_attention(1, 37); free_bufs();
         test_planner(); free_bufs();
+        test_attn_temp(); free_bufs();
         rf__backend_free(be);
     }
     RF_CHECK(rf__alloc_live_blocks() == live);

@@ -25,7 +25,7 @@
 static int32_t id_of(const rf_tokenizer *t, const char *s) { return rf__tokenizer_find(t, s, strlen(s)); }
 
 /* Encodes and compares with the ids of the given token texts (NULL-terminated). */
-static bool enc_is(const rf_tokenizer *t, const char *text, size_t len, bool add_special, bool parse_special, ...) {
+static bool enc_is(const rf_tokenizer *t, const char *text, size_t len, int add_special, int parse_special, ...) {
     int32_t *ids = NULL, want[64];
     size_t n = 0, nw = 0;
     rf_err err = {0};

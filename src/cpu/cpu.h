@@ -13,6 +13,7 @@
 #define RF_CPU_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "backend/backend.h"
@@ -38,7 +39,14 @@ typedef struct rf_cpu_exec {
     uint8_t *shared;          /* scratch shared by all threads of the node */
     uint8_t *local;           /* this thread's scratch */
     atomic_int *counter;      /* this node's work counter (0 at graph start) */
+    bool reuse_act;           /* MATMUL: the previous node left this node's input
+                                 already converted in `shared` (same input, same
+                                 activation format): skip the conversion */
 } rf_cpu_exec;
+
+/* Whether MATMUL node b may reuse the activations node a converted (same
+ * input rows, same activation format). */
+bool rf__cpu_matmul_same_acts(const rf_node *a, const rf_node *b);
 
 static inline void rf__cpu_barrier(rf_cpu_exec *ex) {
     if (ex->nth > 1) rf__cpu_pool_barrier(ex->pool);
@@ -79,6 +87,10 @@ void rf__cpu_op_argmax(rf_backend *be, const rf_node *n, void *ex);
 void rf__cpu_op_topk(rf_backend *be, const rf_node *n, void *ex);
 void rf__cpu_op_take(rf_backend *be, const rf_node *n, void *ex);
 void rf__cpu_op_copy(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_softcap(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_swiglu_oai(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_attn_temp(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_sum_norm(rf_backend *be, const rf_node *n, void *ex);
 
 bool rf__cpu_matmul_supported(rf_type t);
 void rf__cpu_matmul_work_size(const rf_node *n, size_t *shared, size_t *per_thread);
@@ -92,6 +104,12 @@ typedef struct rf_cpu_vec {
     void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y); /* x in f16 */
     void (*f16_to_f32)(int64_t n, const uint16_t *x, float *y);
     void (*f32_to_f16)(int64_t n, const float *x, uint16_t *y);
+    /* q . k for attention in llama.cpp's summation orders (ops_attn.c), k in
+     * f16 or f32. batch: 16 lanes over the dims in turn, n % 16 == 0.
+     * single: 4 x 16 lanes per 64 dims, the rest added in double. Both
+     * return identical bits in every implementation. */
+    float (*kq_batch)(int64_t n, const void *k, bool k_f16, const float *q);
+    float (*kq_single)(int64_t n, const void *k, bool k_f16, const float *q);
     const char *impl;
 } rf_cpu_vec;
 

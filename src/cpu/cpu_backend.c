@@ -25,7 +25,13 @@ typedef struct cpu_graph {
     size_t shared_size, per_thread_size;
     int scratch_threads;
     atomic_int *counters;    /* one per node */
+    uint8_t *flags;          /* per node: NODE_NO_SYNC, NODE_REUSE_ACT */
 } cpu_graph;
+
+enum {
+    NODE_NO_SYNC = 1,   /* the next node does not depend on this one: no barrier */
+    NODE_REUSE_ACT = 2, /* MATMUL reusing the previous node's converted input */
+};
 
 /* ---- buffers ---- */
 
@@ -135,8 +141,60 @@ static void graph_release(rf_backend *be, rf_graph *g) {
     if (!cg) return;
     rf__free(cg->scratch_raw);
     rf__free(cg->counters);
+    rf__free(cg->flags);
     rf__free(cg);
     g->backend_data = NULL;
+}
+
+/* ---- barriers between nodes ----
+ * A barrier after node a is needed unless the next node b is independent of
+ * a: b reads nothing a writes, writes nothing a reads or writes (memory the
+ * planner reused counts: ranges are compared), and b does not overwrite the
+ * shared scratch a may still read (a MATMUL converting its input there);
+ * consecutive matrix products of the same input (Q/K/V, gate/up) share one
+ * conversion and run without barriers between them. */
+
+static bool overlap(const rf_tensor *x, const rf_tensor *y) {
+    if (!x || !y || x->buf != y->buf) return false;
+    size_t xe = x->offs + rf__tensor_nbytes(x), ye = y->offs + rf__tensor_nbytes(y);
+    return x->offs < ye && y->offs < xe;
+}
+
+static bool uses_shared(const rf_node *n) {
+    size_t sh, pt;
+    rf__cpu_op_work_size(n, &sh, &pt);
+    return sh > 0;
+}
+
+static bool independent(const rf_node *a, const rf_node *b, bool b_reuses) {
+    for (int i = 0; i < RF_MAX_SRC; i++)
+        if (b->src[i] && overlap(b->src[i], a->dst)) return false;
+    if (overlap(b->dst, a->dst)) return false;
+    for (int i = 0; i < RF_MAX_SRC; i++)
+        if (a->src[i] && overlap(b->dst, a->src[i])) return false;
+    if (uses_shared(b) && !b_reuses) return false;
+    return true;
+}
+
+/* Nodes between two barriers form a phase; a node joins the running phase
+ * only if it is independent of every node already in it. */
+static void plan_syncs(rf_graph *g, cpu_graph *cg) {
+    int start = 0; /* first node of the running phase */
+    for (int i = 1; i < g->n_nodes; i++) {
+        const rf_node *b = &g->nodes[i];
+        bool reuse = rf__cpu_matmul_same_acts(&g->nodes[i - 1], b);
+        bool ok = true;
+        for (int k = start; k < i && ok; k++) {
+            const rf_node *a = &g->nodes[k];
+            ok = independent(a, b, reuse) && !(reuse && overlap(b->src[1], a->dst));
+        }
+        if (ok) {
+            cg->flags[i - 1] |= NODE_NO_SYNC;
+            if (reuse) cg->flags[i] |= NODE_REUSE_ACT;
+        } else {
+            start = i;
+        }
+    }
 }
 
 static rf_status graph_prepare(rf_backend *be, rf_graph *g, rf_err *err) {
@@ -167,6 +225,9 @@ static rf_status graph_prepare(rf_backend *be, rf_graph *g, rf_err *err) {
                        (unsigned long long)total);
     cg->scratch = (uint8_t *)(((uintptr_t)cg->scratch_raw + RF_BUFFER_ALIGN - 1) &
                               ~(uintptr_t)(RF_BUFFER_ALIGN - 1));
+    cg->flags = rf__calloc((size_t)g->n_nodes + 1, 1);
+    if (!cg->flags) return rf__err(err, RF_ERR_NOMEM, "cpu: out of memory");
+    plan_syncs(g, cg);
     return RF_OK;
 }
 
@@ -191,8 +252,9 @@ static void run_task(void *arg, int ith, int nth) {
     for (int i = 0; i < g->n_nodes; i++) {
         const rf_node *n = &g->nodes[i];
         ex.counter = &cg->counters[i];
+        ex.reuse_act = cg->flags[i] & NODE_REUSE_ACT;
         iface->op[n->op](&rc->cb->base, n, &ex);
-        if (i + 1 < g->n_nodes) rf__cpu_barrier(&ex);
+        if (i + 1 < g->n_nodes && !(cg->flags[i] & NODE_NO_SYNC)) rf__cpu_barrier(&ex);
     }
 }
 
@@ -241,6 +303,10 @@ static const rf_backend_iface cpu_iface = {
         [RF_OP_TOPK] = rf__cpu_op_topk,
         [RF_OP_TAKE] = rf__cpu_op_take,
         [RF_OP_COPY] = rf__cpu_op_copy,
+        [RF_OP_SOFTCAP] = rf__cpu_op_softcap,
+        [RF_OP_SWIGLU_OAI] = rf__cpu_op_swiglu_oai,
+        [RF_OP_ATTN_TEMP] = rf__cpu_op_attn_temp,
+        [RF_OP_SUM_NORM] = rf__cpu_op_sum_norm,
     },
     .supports_op = supports_op,
     .graph_prepare = graph_prepare,

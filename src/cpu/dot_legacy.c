@@ -28,14 +28,17 @@ float rf__ue4m3_half_table[256];
 
 /* ---- activation quantizers ------------------------------------------------------ */
 
+/* As ggml quantizes activations on x86 (its AVX2 code, which AVX-512 machines
+ * run too): id = 127 / amax and rounding to nearest even, so that codes, and
+ * hence integer sums, equal llama.cpp's bit for bit. */
 void rf__quant_q8_0_ref(const float *x, void *dst, int64_t n) {
     rf_blk_q8_0 *y = dst;
     for (int64_t ib = 0; ib < n / 32; ib++, x += 32) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[ib].d = rf__fp32_to_fp16(d);
-        for (int j = 0; j < 32; j++) y[ib].qs[j] = (int8_t)roundf(x[j] * id);
+        for (int j = 0; j < 32; j++) y[ib].qs[j] = (int8_t)nearbyintf(x[j] * id);
     }
 }
 
@@ -44,14 +47,14 @@ void rf__quant_q8_1_ref(const float *x, void *dst, int64_t n) {
     for (int64_t ib = 0; ib < n / 32; ib++, x += 32) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            y[ib].qs[j] = (int8_t)roundf(x[j] * id);
+            y[ib].qs[j] = (int8_t)nearbyintf(x[j] * id);
             sum += y[ib].qs[j];
         }
         y[ib].d = rf__fp32_to_fp16(d);
-        y[ib].s = rf__fp32_to_fp16((float)sum * d);
+        y[ib].s = rf__fp32_to_fp16(d * (float)sum);
     }
 }
 
@@ -72,19 +75,34 @@ static void dot_q4_0(int64_t n, float *s, const void *w, const void *a) {
     *s = sum;
 }
 
+/* Q4_1 and Q8_0 accumulate in the order of ggml's x86 kernels (which the
+ * AVX2 versions share): 8 float lanes, lane i taking the integer sum of the
+ * block's values 4i..4i+3; per block acc_i = fma(dx * dy, isum_i, acc_i); the
+ * lanes added as _mm256 horizontal sums add them; Q4_1's offset term m * s
+ * summed separately, one FMA per block. So these products equal llama.cpp's
+ * bit for bit on every CPU. */
+static inline float hsum8(const float *v) {
+    float r0 = v[4] + v[0], r1 = v[5] + v[1], r2 = v[6] + v[2], r3 = v[7] + v[3];
+    return (r0 + r2) + (r1 + r3);
+}
+
 static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
-    float sum = 0.0f;
+    float acc[8] = {0}, summs = 0.0f;
     for (int64_t ib = 0; ib < n / 32; ib++) {
-        int isum = 0;
-        for (int j = 0; j < 16; j++) {
-            isum += (x[ib].qs[j] & 0xF) * y[ib].qs[j];
-            isum += (x[ib].qs[j] >> 4) * y[ib].qs[j + 16];
+        float d = rf__h2f(x[ib].d) * rf__h2f(y[ib].d);
+        summs = fmaf(rf__h2f(x[ib].m), rf__h2f(y[ib].s), summs);
+        for (int l = 0; l < 8; l++) {
+            int isum = 0;
+            for (int e = 4 * l; e < 4 * l + 4; e++) {
+                int q = e < 16 ? (x[ib].qs[e] & 0xF) : (x[ib].qs[e - 16] >> 4);
+                isum += q * y[ib].qs[e];
+            }
+            acc[l] = fmaf(d, (float)isum, acc[l]);
         }
-        sum += (rf__h2f(x[ib].d) * rf__h2f(y[ib].d)) * (float)isum + rf__h2f(x[ib].m) * rf__h2f(y[ib].s);
     }
-    *s = sum;
+    *s = hsum8(acc) + summs;
 }
 
 static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
@@ -124,13 +142,16 @@ static void dot_q5_1(int64_t n, float *s, const void *w, const void *a) {
 static void dot_q8_0(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q8_0 *x = w;
     const rf_blk_q8_0 *y = a;
-    float sum = 0.0f;
+    float acc[8] = {0};
     for (int64_t ib = 0; ib < n / 32; ib++) {
-        int isum = 0;
-        for (int j = 0; j < 32; j++) isum += x[ib].qs[j] * y[ib].qs[j];
-        sum += (float)isum * (rf__h2f(x[ib].d) * rf__h2f(y[ib].d));
+        float d = rf__h2f(x[ib].d) * rf__h2f(y[ib].d);
+        for (int l = 0; l < 8; l++) {
+            int isum = 0;
+            for (int e = 4 * l; e < 4 * l + 4; e++) isum += x[ib].qs[e] * y[ib].qs[e];
+            acc[l] = fmaf(d, (float)isum, acc[l]);
+        }
     }
-    *s = sum;
+    *s = hsum8(acc);
 }
 
 static void dot_iq4_nl(int64_t n, float *s, const void *w, const void *a) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/vexp.h"
 
 #define EX(v) rf_cpu_exec *ex = (rf_cpu_exec *)(v)
 
@@ -86,14 +87,21 @@ void rf__cpu_op_layer_norm(rf_backend *be, const rf_node *n, void *v) {
 
 static void binary(const rf_node *n, rf_cpu_exec *ex, bool mul) {
     const rf_tensor *a = n->src[0], *b = n->src[1], *d = n->dst;
-    bool bcast = rf__tensor_nrows(b) == 1;
+    bool per_row = b->ne[0] == 1 && a->ne[0] != 1;
+    bool bcast = !per_row && rf__tensor_nrows(b) == 1;
     int64_t r0, r1, nc = a->ne[0];
     rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
         const float *x = (const float *)rf__cpu_row(a, r);
         const float *y = (const float *)rf__cpu_row(b, bcast ? 0 : r);
         float *o = (float *)rf__cpu_row(d, r);
-        if (mul)
+        if (per_row) {
+            float s = y[0];
+            if (mul)
+                for (int64_t i = 0; i < nc; i++) o[i] = x[i] * s;
+            else
+                for (int64_t i = 0; i < nc; i++) o[i] = x[i] + s;
+        } else if (mul)
             for (int64_t i = 0; i < nc; i++) o[i] = x[i] * y[i];
         else
             for (int64_t i = 0; i < nc; i++) o[i] = x[i] + y[i];
@@ -116,7 +124,18 @@ void rf__cpu_op_scale(rf_backend *be, const rf_node *n, void *v) {
     }
 }
 
-static inline float silu(float x) { return x / (1.0f + expf(-x)); }
+void rf__cpu_op_softcap(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *a = n->src[0], *d = n->dst;
+    float cap = n->p.scale.s;
+    int64_t r0, r1, nc = a->ne[0];
+    rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(a, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        for (int64_t i = 0; i < nc; i++) o[i] = cap * tanhf(x[i] / cap);
+    }
+}
 
 static inline float gelu_tanh(float x) {
     const float c = 0.797884560802865355f; /* sqrt(2/pi) */
@@ -133,12 +152,59 @@ static void glu(const rf_node *n, rf_cpu_exec *ex, bool gelu) {
         if (gelu)
             for (int64_t i = 0; i < nc; i++) o[i] = gelu_tanh(x[i]) * y[i];
         else
-            for (int64_t i = 0; i < nc; i++) o[i] = silu(x[i]) * y[i];
+            rf__cpu_swiglu_row(nc, x, y, o); /* ggml's SiLU bits (vexp.h) */
     }
 }
 
 void rf__cpu_op_swiglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, false); }
 void rf__cpu_op_geglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, true); }
+
+/* ggml: sum_rows (float accumulation), clamp, div */
+void rf__cpu_op_sum_norm(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *a = n->src[0], *d = n->dst;
+    const float lo = n->p.norm.eps;
+    int64_t r0, r1, nc = a->ne[0];
+    rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(a, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        float sum = 0.0f;
+        for (int64_t i = 0; i < nc; i++) sum += x[i];
+        sum = fmaxf(sum, lo);
+        for (int64_t i = 0; i < nc; i++) o[i] = x[i] / sum;
+    }
+}
+
+/* llama.cpp computes this on the host, in double for the log and floor */
+void rf__cpu_op_attn_temp(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const int32_t *pos = rf__tensor_data(n->src[0]);
+    float *o = rf__tensor_data(n->dst);
+    const float scale = n->p.temp.scale, fl = n->p.temp.floor;
+    int64_t r0, r1;
+    rf__cpu_split(n->src[0]->ne[0], ex->ith, ex->nth, &r0, &r1);
+    for (int64_t t = r0; t < r1; t++)
+        o[t] = (float)(log(floor((float)pos[t] / fl) + 1.0) * scale + 1.0);
+}
+
+/* gpt-oss's clamped SwiGLU, in ggml's expression order */
+void rf__cpu_op_swiglu_oai(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *g = n->src[0], *u = n->src[1], *d = n->dst;
+    const float alpha = n->p.glu.alpha, limit = n->p.glu.limit;
+    int64_t r0, r1, nc = g->ne[0];
+    rf__cpu_split(rf__tensor_nrows(g), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(g, r), *y = (const float *)rf__cpu_row(u, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        for (int64_t i = 0; i < nc; i++) {
+            const float xi = fminf(x[i], limit);
+            const float yi = fminf(fmaxf(y[i], -limit), limit);
+            o[i] = xi / (1.0f + expf(alpha * -xi)) * (yi + 1.0f);
+        }
+    }
+}
 
 void rf__cpu_op_softmax(rf_backend *be, const rf_node *n, void *v) {
     EX(v);
@@ -149,13 +215,13 @@ void rf__cpu_op_softmax(rf_backend *be, const rf_node *n, void *v) {
     for (int64_t r = r0; r < r1; r++) {
         const float *x = (const float *)rf__cpu_row(a, r);
         float *o = (float *)rf__cpu_row(d, r);
+        /* as ggml: scale, max, exp (vexp.h) with a double sum, times 1/sum */
         float mx = -INFINITY;
-        for (int64_t i = 0; i < nc; i++) mx = fmaxf(mx, x[i] * scale);
-        double sum = 0.0;
         for (int64_t i = 0; i < nc; i++) {
-            o[i] = expf(x[i] * scale - mx);
-            sum += o[i];
+            o[i] = x[i] * scale;
+            mx = fmaxf(mx, o[i]);
         }
+        double sum = rf__cpu_exp_sum_row(nc, o, mx, o);
         float inv = (float)(1.0 / sum);
         for (int64_t i = 0; i < nc; i++) o[i] *= inv;
     }

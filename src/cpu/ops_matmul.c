@@ -51,9 +51,21 @@ void rf__cpu_matmul_work_size(const rf_node *n, size_t *shared, size_t *per_thre
     *per_thread = p.dot ? 0 : (size_t)w->ne[0] * sizeof(float);
 }
 
+bool rf__cpu_matmul_same_acts(const rf_node *a, const rf_node *b) {
+    if (a->op != RF_OP_MATMUL || b->op != RF_OP_MATMUL) return false;
+    const rf_tensor *xa = a->src[1], *xb = b->src[1];
+    if (xa->buf != xb->buf || xa->offs != xb->offs || xa->type != xb->type) return false;
+    for (int i = 0; i < RF_MAX_DIMS; i++)
+        if (xa->ne[i] != xb->ne[i] || xa->nb[i] != xb->nb[i]) return false;
+    mm_plan pa = plan_for(a->src[0]->type, a->src[0]->ne[0]);
+    mm_plan pb = plan_for(b->src[0]->type, b->src[0]->ne[0]);
+    return pa.act_row && pb.act_row && pa.dot->act_type == pb.dot->act_type &&
+           pa.dot->quantize_act == pb.dot->quantize_act;
+}
+
 /* Converts the rows of x (all of dims 1..3) into the activation format. */
 static void convert_acts(const mm_plan *p, const rf_tensor *x, rf_cpu_exec *ex) {
-    if (!p->act_row) return;
+    if (!p->act_row || ex->reuse_act) return;
     int64_t r0, r1;
     rf__cpu_split(rf__tensor_nrows(x), ex->ith, ex->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++)
@@ -97,22 +109,38 @@ void rf__cpu_op_matmul(rf_backend *be, const rf_node *n, void *v) {
     const int64_t n_tb = (n_tok + TOK_BLOCK - 1) / TOK_BLOCK;
     const int64_t n_jobs = n_rb * n_tb;
     const void *acts[TOK_BLOCK];
+    float *dst[TOK_BLOCK];
+    const float *rsd[TOK_BLOCK];
     float out[TOK_BLOCK];
+    char *ddata = rf__tensor_data(d);
+    const char *rdata = res ? rf__tensor_data(res) : NULL;
     int64_t job;
     while ((job = atomic_fetch_add(ex->counter, 1)) < n_jobs) {
         int64_t tb = job / n_rb, rb = job % n_rb;
         int64_t t0 = tb * TOK_BLOCK, t1 = RF_MIN(t0 + TOK_BLOCK, n_tok);
         int64_t o0 = rb * ROW_BLOCK, o1 = RF_MIN(o0 + ROW_BLOCK, n_out);
         int nt = (int)(t1 - t0);
-        for (int t = 0; t < nt; t++) acts[t] = act_row(&p, x, ex, t0 + t);
+        for (int t = 0; t < nt; t++) {
+            acts[t] = act_row(&p, x, ex, t0 + t);
+            dst[t] = (float *)(ddata + (size_t)(t0 + t) * d->nb[1]);
+            rsd[t] = res ? (const float *)(rdata + (size_t)(t0 + t) * res->nb[1]) : NULL;
+        }
+        if (p.dot && nt == 1) { /* decode: straight into the output row */
+            const char *wr = wdata + (size_t)o0 * w->nb[1];
+            for (int64_t o = o0; o < o1; o++, wr += w->nb[1]) {
+                float s; /* dst may be the residual itself (in place) */
+                p.dot->vec_dot(n_in, &s, wr, acts[0]);
+                dst[0][o] = res ? s + rsd[0][o] : s;
+            }
+            continue;
+        }
         for (int64_t o = o0; o < o1; o++) {
             row_dots(&p, w->type, n_in, wdata + (size_t)o * w->nb[1], acts, nt, out,
                      (float *)ex->local);
-            for (int t = 0; t < nt; t++) {
-                float s = out[t];
-                if (res) s += ((const float *)rf__cpu_row(res, t0 + t))[o];
-                ((float *)rf__cpu_row(d, t0 + t))[o] = s;
-            }
+            if (res)
+                for (int t = 0; t < nt; t++) dst[t][o] = out[t] + rsd[t][o];
+            else
+                for (int t = 0; t < nt; t++) dst[t][o] = out[t];
         }
     }
 }

@@ -356,12 +356,15 @@ static rf_status build_eog(rf_tokenizer *t, rf_err *err) {
     return RF_OK;
 }
 
+static char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
+
+/* Does hay, lowercased, contain needle (lowercase)? */
 static bool contains_ci(const char *hay, const char *needle) {
     if (!hay) return false;
     size_t hn = strlen(hay), nn = strlen(needle);
     for (size_t i = 0; i + nn <= hn; i++) {
         size_t k = 0;
-        while (k < nn && (char)((hay[i + k] >= 'A' && hay[i + k] <= 'Z') ? hay[i + k] + 32 : hay[i + k]) == needle[k]) k++;
+        while (k < nn && ascii_lower(hay[i + k]) == needle[k]) k++;
         if (k == nn) return true;
     }
     return false;
@@ -461,7 +464,7 @@ nomem:
     return rf__err(err, RF_ERR_NOMEM, "out of memory for token pieces");
 }
 
-static rf_status find_byte_tokens(rf_tokenizer *t) {
+static void find_byte_tokens(rf_tokenizer *t) {
     for (int b = 0; b < 256; b++) {
         char one = (char)b;
         t->char_tok[b] = rf__tok_find(t, &one, 1);
@@ -476,7 +479,6 @@ static rf_status find_byte_tokens(rf_tokenizer *t) {
             t->byte_tok[b] = id >= 0 ? id : t->char_tok[b];
         }
     }
-    return RF_OK;
 }
 
 rf_status rf__tokenizer_create(const rf_vocab_desc *d, rf_tokenizer **out, rf_err *err) {

@@ -100,7 +100,8 @@ static inline int quant32(const float *x, int8_t *q, float *d_out) {
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
     float amax = _mm_cvtss_f32(m4);
-    float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    /* ggml's formula (127 / amax, not 1 / d): the same codes as llama.cpp */
+    float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
     *d_out = d;
     const __m256 vid = _mm256_set1_ps(id);
     __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, vid), RND));
@@ -130,29 +131,24 @@ static void act_q8_1(const float *x, void *dst, int64_t n) {
         float d;
         int sum = quant32(x + 32 * ib, y[ib].qs, &d);
         y[ib].d = (uint16_t)_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
-        y[ib].s = (uint16_t)_cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT);
+        y[ib].s = (uint16_t)_cvtss_sh(d * (float)sum, _MM_FROUND_TO_NEAREST_INT);
     }
 }
 
 /* ---- 32-value blocks ----------------------------------------------------------- */
 
+/* Q8_0 and Q4_1 in ggml's order (see dot_legacy.c): one 8-lane accumulator,
+ * one FMA per block, then the horizontal sum. */
 static void dot_q8_0(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q8_0 *x = w;
     const rf_blk_q8_0 *y = a;
-    const int64_t nb = n / 32;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        __m256i p0 = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-        __m256i p1 = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib + 1].d) * rf_f16(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        __m256 d = _mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d));
+        __m256i p = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
     }
-    for (; ib < nb; ib++) {
-        __m256i p0 = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    }
-    *s = rf_hsum_ps256(_mm256_add_ps(acc0, acc1));
+    *s = rf_hsum_ps256(acc);
 }
 
 static void dot_q4_0(int64_t n, float *s, const void *w, const void *a) {
@@ -181,29 +177,15 @@ static void dot_q4_0(int64_t n, float *s, const void *w, const void *a) {
 static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
-    const int64_t nb = n / 32;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    __m256 acc = _mm256_setzero_ps();
     float summs = 0.0f;
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        /* [d*dy, m*s] of the 4 blocks; the odd lanes sum into accm */
-        __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
-        accm = _mm256_add_ps(accm, ds);
-        for (int k = 0; k < 4; k += 2) {
-            __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib + k].qs), _mm256_loadu_si256((const __m256i *)y[ib + k].qs));
-            __m256i p1 = rf_dot_u8s8(rf_nibbles32(x[ib + k + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + k + 1].qs));
-            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k)), _mm256_cvtepi32_ps(p0), acc0);
-            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k + 2)), _mm256_cvtepi32_ps(p1), acc1);
-        }
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        summs = fmaf(rf_f16(x[ib].m), rf_f16(y[ib].s), summs);
+        __m256 d = _mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d));
+        __m256i p = rf_dot_u8s8(rf_nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
     }
-    for (; ib < nb; ib++) {
-        __m256i p0 = rf_dot_u8s8(rf_nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-        summs += rf_f16(x[ib].m) * rf_f16(y[ib].s);
-    }
-    /* odd lanes of accm hold the m*s sums */
-    __m256 odd = _mm256_blend_ps(_mm256_setzero_ps(), accm, 0xAA);
-    *s = rf_hsum_ps256(_mm256_add_ps(acc0, acc1)) + rf_hsum_ps256(odd) + summs;
+    *s = rf_hsum_ps256(acc) + summs;
 }
 
 static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
@@ -255,6 +237,8 @@ static void dot_iq4_nl(int64_t n, float *s, const void *w, const void *a) {
 
 #define MULTI_MAX 4
 
+/* Each row's sum in exactly the order of dot_q8_0 / dot_q4_1 (bit-identical
+ * results); the weight block is decoded once for all rows. */
 __attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s, const void *w,
                                                               const void *const *a, const int na) {
     const rf_blk_q8_0 *x = w;
@@ -263,11 +247,11 @@ __attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s
     for (int64_t ib = 0; ib < n / 32; ib++) {
         __m256i qx = _mm256_loadu_si256((const __m256i *)x[ib].qs);
         __m256i ax = _mm256_sign_epi8(qx, qx);
-        float d = rf_f16(x[ib].d);
+        float dx = rf_f16(x[ib].d);
         for (int r = 0; r < na; r++) {
             const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r] + ib;
             __m256i p = rf_dot_u8s8(ax, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx));
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
         }
     }
     for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]);
@@ -276,35 +260,23 @@ __attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s
 __attribute__((always_inline)) static inline void q4_1_multi(int64_t n, float *s, const void *w,
                                                               const void *const *a, const int na) {
     const rf_blk_q4_1 *x = w;
-    const int64_t nb = n / 32;
-    __m256 acc[MULTI_MAX], accm[MULTI_MAX];
-    float summs[MULTI_MAX] = {0};
-    for (int r = 0; r < na; r++) { acc[r] = _mm256_setzero_ps(); accm[r] = _mm256_setzero_ps(); }
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        __m256i u[4];
-        for (int k = 0; k < 4; k++) u[k] = rf_nibbles32(x[ib + k].qs);
-        for (int r = 0; r < na; r++) {
-            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
-            __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), y, sizeof(*y));
-            accm[r] = _mm256_add_ps(accm[r], ds);
-            for (int k = 0; k < 4; k++) {
-                __m256i p = rf_dot_u8s8(u[k], _mm256_loadu_si256((const __m256i *)y[k].qs));
-                acc[r] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ds, _mm256_set1_epi32(2 * k)), _mm256_cvtepi32_ps(p), acc[r]);
-            }
-        }
+    __m256 acc[MULTI_MAX];
+    float summs[MULTI_MAX];
+    for (int r = 0; r < na; r++) {
+        acc[r] = _mm256_setzero_ps();
+        summs[r] = 0.0f;
     }
-    for (; ib < nb; ib++) {
+    for (int64_t ib = 0; ib < n / 32; ib++) {
         __m256i u = rf_nibbles32(x[ib].qs);
+        float dx = rf_f16(x[ib].d), mx = rf_f16(x[ib].m);
         for (int r = 0; r < na; r++) {
             const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
+            summs[r] = fmaf(mx, rf_f16(y->s), summs[r]);
             __m256i p = rf_dot_u8s8(u, _mm256_loadu_si256((const __m256i *)y->qs));
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
-            summs[r] += rf_f16(x[ib].m) * rf_f16(y->s);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
         }
     }
-    for (int r = 0; r < na; r++)
-        s[r] = rf_hsum_ps256(acc[r]) + rf_hsum_ps256(_mm256_blend_ps(_mm256_setzero_ps(), accm[r], 0xAA)) + summs[r];
+    for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]) + summs[r];
 }
 
 #define MULTI_ENTRY(NAME, KERNEL)                                                          \

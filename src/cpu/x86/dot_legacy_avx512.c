@@ -9,6 +9,7 @@
  * moving signs onto the activations.
  */
 #include <immintrin.h>
+#include <math.h>
 
 #include "core/core.h"
 #include "cpu/cpu_features.h"
@@ -118,26 +119,22 @@ static inline __m512 scale2(float s0, float s1) {
 }
 static inline __m512i dpbusd(__m512i u, __m512i s) { return _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, s); }
 
+/* Q8_0 and Q4_1 sum in ggml's order (see dot_legacy.c) so they agree with
+ * llama.cpp bit for bit: one 8-lane accumulator and one FMA per block; VNNI
+ * forms the same integer lane sums as ggml's maddubs/madd. */
+static inline __m256i dp256_s8s8(__m256i x, __m256i y) { /* lane i: sum of 4 products */
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
 static void dot_q8_0(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q8_0 *x = w;
     const rf_blk_q8_0 *y = a;
-    const int64_t nb = n / 32;
-    __m512 acc = _mm512_setzero_ps();
-    int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        __m512i qx = y2(x[ib].qs, x[ib + 1].qs), qy = y2(y[ib].qs, y[ib + 1].qs);
-        __mmask64 neg = _mm512_movepi8_mask(qx);
-        qy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
-        __m512i p = dpbusd(_mm512_abs_epi8(qx), qy);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              scale2(rf_f16(x[ib].d) * rf_f16(y[ib].d), rf_f16(x[ib + 1].d) * rf_f16(y[ib + 1].d)), acc);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        __m256i p = dp256_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p), acc);
     }
-    float sum = hsum512(acc);
-    for (; ib < nb; ib++) {
-        __m256i p = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-        sum += (float)rf_hsum_epi32_256(p) * (rf_f16(x[ib].d) * rf_f16(y[ib].d));
-    }
-    *s = sum;
+    *s = rf_hsum_ps256(acc);
 }
 
 /* Blocks whose weights decode to u - c with u unsigned bytes (Q4_0: c = 8,
@@ -209,37 +206,18 @@ static void dot_q5_0(int64_t n, float *s, const void *w, const void *a) {
     *s = hsum512(acc);
 }
 
-/* Broadcasts lanes 2k (block k, k = 0, 1) of a [d*dy, m*s] x 4 vector into
- * the two halves of a 512-bit scale vector (blocks k0, k0 + 1). */
-static inline __m512 dd_pair(__m256 ds, int k0) {
-    const __m512i idx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * k0)),
-                                           _mm256_set1_epi32(2 * k0 + 2), 1);
-    return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(ds));
-}
-
 static void dot_q4_1(int64_t n, float *s, const void *w, const void *a) {
     const rf_blk_q4_1 *x = w;
     const rf_blk_q8_1 *y = a;
-    const int64_t nb = n / 32;
-    __m512 acc = _mm512_setzero_ps();
-    __m256 accm = _mm256_setzero_ps();
+    __m256 acc = _mm256_setzero_ps();
     float summs = 0.0f;
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
-        accm = _mm256_add_ps(accm, ds);
-        __m512i p0 = dpbusd(nib2(x[ib].qs, x[ib + 1].qs), y2(y[ib].qs, y[ib + 1].qs));
-        __m512i p1 = dpbusd(nib2(x[ib + 2].qs, x[ib + 3].qs), y2(y[ib + 2].qs, y[ib + 3].qs));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), dd_pair(ds, 0), acc);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), dd_pair(ds, 2), acc);
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        summs = fmaf(rf_f16(x[ib].m), rf_f16(y[ib].s), summs);
+        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), rf_nibbles32(x[ib].qs),
+                                        _mm256_loadu_si256((const __m256i *)y[ib].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(rf_f16(x[ib].d) * rf_f16(y[ib].d)), _mm256_cvtepi32_ps(p), acc);
     }
-    for (; ib < nb; ib++) {
-        __m512i p = dpbusd(nib2(x[ib].qs, x[ib].qs), y2(y[ib].qs, y[ib].qs));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale2(rf_f16(x[ib].d) * rf_f16(y[ib].d), 0.0f), acc);
-        summs += rf_f16(x[ib].m) * rf_f16(y[ib].s);
-    }
-    __m256 odd = _mm256_blend_ps(_mm256_setzero_ps(), accm, 0xAA);
-    *s = hsum512(acc) + rf_hsum_ps256(odd) + summs;
+    *s = rf_hsum_ps256(acc) + summs;
 }
 
 static void dot_q5_1(int64_t n, float *s, const void *w, const void *a) {
@@ -273,66 +251,47 @@ static void dot_q5_1(int64_t n, float *s, const void *w, const void *a) {
 
 #define MULTI_MAX 4
 
+/* Each row in exactly the order of dot_q8_0 / dot_q4_1 (bit-identical); the
+ * weight block is decoded once for all rows. */
 __attribute__((always_inline)) static inline void q8_0_multi(int64_t n, float *s, const void *w,
                                                               const void *const *a, const int na) {
     const rf_blk_q8_0 *x = w;
-    const int64_t nb = n / 32;
-    __m512 acc[MULTI_MAX];
-    float tail[MULTI_MAX] = {0};
-    for (int r = 0; r < na; r++) acc[r] = _mm512_setzero_ps();
-    int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        __m512i qx = y2(x[ib].qs, x[ib + 1].qs);
-        __mmask64 neg = _mm512_movepi8_mask(qx);
-        __m512i ax = _mm512_abs_epi8(qx);
-        float d0 = rf_f16(x[ib].d), d1 = rf_f16(x[ib + 1].d);
+    __m256 acc[MULTI_MAX];
+    for (int r = 0; r < na; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        __m256i qx = _mm256_loadu_si256((const __m256i *)x[ib].qs);
+        __m256i ax = _mm256_sign_epi8(qx, qx);
+        float dx = rf_f16(x[ib].d);
         for (int r = 0; r < na; r++) {
-            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r];
-            __m512i qy = y2(y[ib].qs, y[ib + 1].qs);
-            qy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(ax, qy)),
-                                     scale2(d0 * rf_f16(y[ib].d), d1 * rf_f16(y[ib + 1].d)), acc[r]);
+            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r] + ib;
+            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax,
+                                            _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
         }
     }
-    for (; ib < nb; ib++)
-        for (int r = 0; r < na; r++) {
-            const rf_blk_q8_0 *y = (const rf_blk_q8_0 *)a[r];
-            __m256i p = rf_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-            tail[r] += (float)rf_hsum_epi32_256(p) * (rf_f16(x[ib].d) * rf_f16(y[ib].d));
-        }
-    for (int r = 0; r < na; r++) s[r] = hsum512(acc[r]) + tail[r];
+    for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]);
 }
 
 __attribute__((always_inline)) static inline void q4_1_multi(int64_t n, float *s, const void *w,
                                                               const void *const *a, const int na) {
     const rf_blk_q4_1 *x = w;
-    const int64_t nb = n / 32;
-    __m512 acc[MULTI_MAX];
-    __m256 accm[MULTI_MAX];
-    float summs[MULTI_MAX] = {0};
-    for (int r = 0; r < na; r++) { acc[r] = _mm512_setzero_ps(); accm[r] = _mm256_setzero_ps(); }
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        __m512i u0 = nib2(x[ib].qs, x[ib + 1].qs), u1 = nib2(x[ib + 2].qs, x[ib + 3].qs);
+    __m256 acc[MULTI_MAX];
+    float summs[MULTI_MAX];
+    for (int r = 0; r < na; r++) {
+        acc[r] = _mm256_setzero_ps();
+        summs[r] = 0.0f;
+    }
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        __m256i u = rf_nibbles32(x[ib].qs);
+        float dx = rf_f16(x[ib].d), mx = rf_f16(x[ib].m);
         for (int r = 0; r < na; r++) {
-            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r];
-            __m256 ds = rf_dm_ds4(&x[ib], sizeof(*x), &y[ib], sizeof(*y));
-            accm[r] = _mm256_add_ps(accm[r], ds);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(u0, y2(y[ib].qs, y[ib + 1].qs))), dd_pair(ds, 0), acc[r]);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(u1, y2(y[ib + 2].qs, y[ib + 3].qs))), dd_pair(ds, 2), acc[r]);
+            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r] + ib;
+            summs[r] = fmaf(mx, rf_f16(y->s), summs[r]);
+            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, _mm256_loadu_si256((const __m256i *)y->qs));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * rf_f16(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
         }
     }
-    for (; ib < nb; ib++) {
-        __m512i u = nib2(x[ib].qs, x[ib].qs);
-        for (int r = 0; r < na; r++) {
-            const rf_blk_q8_1 *y = (const rf_blk_q8_1 *)a[r];
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dpbusd(u, y2(y[ib].qs, y[ib].qs))),
-                                     scale2(rf_f16(x[ib].d) * rf_f16(y[ib].d), 0.0f), acc[r]);
-            summs[r] += rf_f16(x[ib].m) * rf_f16(y[ib].s);
-        }
-    }
-    for (int r = 0; r < na; r++)
-        s[r] = hsum512(acc[r]) + rf_hsum_ps256(_mm256_blend_ps(_mm256_setzero_ps(), accm[r], 0xAA)) + summs[r];
+    for (int r = 0; r < na; r++) s[r] = rf_hsum_ps256(acc[r]) + summs[r];
 }
 
 #define MULTI_ENTRY(NAME, KERNEL)                                                          \
