@@ -120,7 +120,7 @@ static void test_rowwise(void) {
     float *rs = malloc(nr * 4);
     fill(rs, nr, -2, 2);
     rf_tensor *trs = ext(RF_TYPE_F32, 1, nr, 1, rs, "per_row");
-    for (int op = 0; op < 13; op++) {
+    for (int op = 0; op < 15; op++) {
         rf_graph *g = graph();
         rf_tensor *r = NULL;
         switch (op) {
@@ -137,6 +137,8 @@ static void test_rowwise(void) {
         case 10: r = rf__g_softcap(g, ta, 1.5f); break;
         case 11: r = rf__g_mul(g, ta, trs); break;  /* one value per row */
         case 12: r = rf__g_add(g, ta, trs); break;
+        case 13: r = rf__g_swiglu_oai(g, ta, tb, 1.702f, 1.5f); break; /* clamps bite at 1.5 */
+        case 14: r = rf__g_sum_norm(g, ta, 6.103515625e-5f); break;
         }
         rf__g_set_output(g, r);
         RF_CHECK(run(g));
@@ -144,7 +146,9 @@ static void test_rowwise(void) {
         for (int64_t i = 0; i < nr; i++) {
             const float *x = a + i * nc, *y = b + i * nc;
             double *o = ref + i * nc;
-            double ss = 0, mean = 0, var = 0, mx = -INFINITY, sum = 0;
+            double ss = 0, mean = 0, var = 0, mx = -INFINITY, sum = 0, rsum = 0;
+            for (int64_t j = 0; j < nc; j++) rsum += x[j];
+            if (rsum < 6.103515625e-5) rsum = 6.103515625e-5;
             for (int64_t j = 0; j < nc; j++) { ss += (double)x[j] * x[j]; mean += x[j]; mx = fmax(mx, 0.7 * x[j]); }
             mean /= nc;
             for (int64_t j = 0; j < nc; j++) var += (x[j] - mean) * (x[j] - mean);
@@ -166,6 +170,11 @@ static void test_rowwise(void) {
                 case 10: o[j] = 1.5 * tanh(xv / 1.5); break;
                 case 11: o[j] = xv * rs[i]; break;
                 case 12: o[j] = xv + rs[i]; break;
+                case 14: o[j] = xv / rsum; break;
+                case 13: {
+                    double xc = fmin(xv, 1.5), yc = fmin(fmax(yv, -1.5), 1.5);
+                    o[j] = xc / (1 + exp(-1.702 * xc)) * (yc + 1);
+                } break;
                 }
             }
         }
@@ -436,7 +445,10 @@ static void test_attention(int nt, int32_t first) {
     fill(knew, hk * nkv * nt, -1, 1); fill(vnew, hv * nkv * nt, -1, 1);
     for (int f16 = 0; f16 < 2; f16++) {
         rf_type ct = f16 ? RF_TYPE_F16 : RF_TYPE_F32;
-        struct { int window; float softcap; } cases[] = {{0, 0}, {7, 0}, {0, 5.0f}, {3, 2.0f}};
+        struct { int window; float softcap; bool sinks; } cases[] = {
+            {0, 0, false}, {7, 0, false}, {0, 5.0f, false}, {3, 2.0f, false}, {5, 0, true}};
+        float sink[8];
+        for (int h = 0; h < nh; h++) sink[h] = -2.0f + 0.6f * (float)h; /* below and above the scores */
         for (size_t c = 0; c < RF_ARRAY_LEN(cases); c++) {
             /* the cache starts with random rows; the graph stores rows 20..23 */
             void *kc0 = malloc(hk * nkv * n_ctx * 4), *vc0 = malloc(hv * nkv * n_ctx * 4);
@@ -452,7 +464,8 @@ static void test_attention(int nt, int32_t first) {
             rf_graph *g = graph();
             rf__g_kv_store(g, kc, tk, tp);
             rf__g_kv_store(g, vc, tv, tp);
-            rf_tensor *r = rf__g_attention(g, tq, kc, vc, tp, &p);
+            rf_tensor *ts = cases[c].sinks ? ext(RF_TYPE_F32, nh, 1, 1, sink, "sinks") : NULL;
+            rf_tensor *r = rf__g_attention_sinks(g, tq, kc, vc, tp, ts, &p);
             rf__g_set_output(g, r);
             RF_CHECK(run(g));
             rf__tensor_download(r, out, hv * nh * nt * 4, &e);
@@ -478,7 +491,9 @@ static void test_attention(int nt, int32_t first) {
                         sc[j - lo] = s;
                         mx = fmax(mx, s);
                     }
+                    if (cases[c].sinks) mx = fmax(mx, sink[h]);
                     for (int j = lo; j <= pos[t]; j++) sum += exp(sc[j - lo] - mx);
+                    if (cases[c].sinks) sum += exp(sink[h] - mx);
                     for (int i = 0; i < hv; i++) {
                         double acc = 0;
                         for (int j = lo; j <= pos[t]; j++) {
@@ -623,6 +638,26 @@ static void test_vexp(void) {
     fprintf(stderr, "vexp: %d implementations agree, max relative error %.3g\n", tested, max_rel);
 }
 
+/* ---- position-dependent query scale ---- */
+
+static void test_attn_temp(void) {
+    int32_t pos[37];
+    float out[37];
+    rf_err e = {0};
+    for (int i = 0; i < 37; i++) pos[i] = i * 5 + (i % 3); /* crosses several floors of 16 */
+    rf_tensor *tp = ext(RF_TYPE_I32, 37, 1, 1, pos, "pos");
+    rf_graph *g = graph();
+    rf_tensor *r = rf__g_attn_temp(g, tp, 0.1f, 16.0f);
+    rf__g_set_output(g, r);
+    RF_CHECK(run(g) && r->ne[0] == 1 && r->ne[1] == 37);
+    rf__tensor_download(r, out, sizeof out, &e);
+    double ref[37];
+    for (int i = 0; i < 37; i++) ref[i] = 1.0 + 0.1 * log((double)(pos[i] / 16) + 1.0);
+    CHECK_CLOSE("attn_temp", out, ref, 37, 1e-6);
+    RF_CHECK(out[0] == 1.0f && out[36] > 1.2f); /* 1 before the first floor, 1 + 0.1 log 12 at 180 */
+    rf__graph_free(g);
+}
+
 int main(void) {
     test_vec();
     test_vexp();
@@ -642,6 +677,7 @@ int main(void) {
         test_attention(4, 20); free_bufs();
         test_attention(1, 37); free_bufs();
         test_planner(); free_bufs();
+        test_attn_temp(); free_bufs();
         rf__backend_free(be);
     }
     RF_CHECK(rf__alloc_live_blocks() == live);

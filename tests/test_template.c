@@ -138,6 +138,12 @@ static void test_budgets(void) {
     RF_CHECK(check_err("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", RF_ERR_BUDGET, "limit", &small));
     RF_CHECK(check_err("{% set ns = namespace(s='') %}{% for i in range(100000) %}{% set ns.s = ns.s ~ 'xxxxxxxxxxxxxxxxxxxxxx' %}{% endfor %}",
                        RF_ERR_BUDGET, NULL, &small));
+    /* work on big strings is charged by size: comparing 1 MB strings in a loop ends quickly */
+    t1 = rf__now();
+    RF_CHECK(check_err("{% set big = 'x' * 1000000 %}{% for i in range(100000) %}{% if big == big ~ '' %}{% endif %}{% endfor %}",
+                       RF_ERR_BUDGET, NULL, NULL));
+    RF_CHECK(check_err("{% set big = 'xy' * 500000 %}{% for i in range(100000) %}{{ big[i] }}{% endfor %}", RF_ERR_BUDGET, NULL, NULL));
+    fprintf(stderr, "big-string loops stopped after %.2f s\n", rf__now() - t1);
     /* exponential string growth */
     RF_CHECK(check_err("{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
                        RF_ERR_BUDGET, NULL, NULL));
@@ -175,7 +181,7 @@ static void test_budgets(void) {
     slow.max_steps = UINT64_MAX / 2;
     slow.max_seconds = 0.2;
     t1 = rf__now();
-    RF_CHECK(check_err("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    RF_CHECK(check_err("{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
                        RF_ERR_BUDGET, "time limit", &slow));
     RF_CHECK(rf__now() - t1 < 5.0);
     /* deeply nested context data */
@@ -334,6 +340,74 @@ static void test_threads(void) {
     json_decref(ctx);
 }
 
+/* The deepest templates the limits allow must fit a 1 MiB thread stack (the
+ * sanitizer build included): nesting is cut off with RF_ERR_BUDGET first. */
+typedef struct { const char *src; rf_status parse, render; } stack_case;
+
+static void *stack_main(void *p) {
+    stack_case *sc = p;
+    rf_template *t = NULL;
+    rf_err err = {0};
+    sc->render = RF_OK;
+    sc->parse = rf__template_parse(sc->src, strlen(sc->src), &t, &err);
+    if (sc->parse == RF_OK) {
+        char *out = NULL;
+        sc->render = rf__template_render(t, NULL, NULL, &out, NULL, &err);
+        rf__free(out);
+    }
+    rf__template_free(t);
+    return NULL;
+}
+
+static void test_stack(void) {
+    static const char *const unit[][3] = { /* prefix, repeated open, repeated close */
+        {"{{ ", "(", ")"}, {"{{ ", "x(", ")"}, {"{{ ", "[{'a': ", "}]"}, {"{{ ", "not -", ""},
+        {"", "{% if 1 %}", "{% endif %}"}, {"", "{% for x in [1] %}", "{% endfor %}"},
+        {"", "{% macro m() %}{{ caller() }}", "{% endmacro %}"}, {"{{ ", "1 if x else ", ""},
+    };
+    char *src = malloc(1 << 20);
+    for (size_t u = 0; u < RF_ARRAY_LEN(unit); u++) {
+        for (int n = 10; n <= 2000; n *= 3) {
+            size_t k = (size_t)snprintf(src, 64, "%s", unit[u][0]);
+            for (int i = 0; i < n; i++) k += (size_t)snprintf(src + k, 64, "%s", unit[u][1]);
+            src[k++] = '1';
+            for (int i = 0; i < n; i++) k += (size_t)snprintf(src + k, 64, "%s", unit[u][2]);
+            if (unit[u][0][0]) k += (size_t)snprintf(src + k, 64, " }}");
+            src[k] = '\0';
+            stack_case sc = {src, -1, -1};
+            pthread_attr_t a;
+            pthread_t th;
+            pthread_attr_init(&a);
+            pthread_attr_setstacksize(&a, 1u << 20);
+            RF_CHECK(pthread_create(&th, &a, stack_main, &sc) == 0);
+            pthread_join(th, NULL);
+            pthread_attr_destroy(&a);
+            RF_CHECK(sc.parse == RF_OK || sc.parse == RF_ERR_BUDGET || sc.parse == RF_ERR_TEMPLATE);
+            RF_CHECK(sc.render == RF_OK || sc.render == RF_ERR_BUDGET || sc.render == RF_ERR_TEMPLATE);
+            if (n >= 2000) RF_CHECK(sc.parse == RF_ERR_BUDGET || sc.render == RF_ERR_BUDGET);
+        }
+    }
+    /* deep macro recursion and deep values, rendered */
+    static const char *const deep[] = {
+        "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(100000) }}",
+        "{% set ns = namespace(x=[]) %}{% for i in range(590) %}{% set ns.x = [ns.x] %}{% endfor %}"
+        "{{ ns.x }}{{ ns.x|tojson }}{{ ns.x == ns.x }}{{ ns.x|string|length }}",
+    };
+    for (size_t i = 0; i < RF_ARRAY_LEN(deep); i++) {
+        stack_case sc = {deep[i], -1, -1};
+        pthread_attr_t a;
+        pthread_t th;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 1u << 20);
+        RF_CHECK(pthread_create(&th, &a, stack_main, &sc) == 0);
+        pthread_join(th, NULL);
+        pthread_attr_destroy(&a);
+        RF_CHECK(sc.parse == RF_OK);
+        RF_CHECK(sc.render == (i == 0 ? RF_ERR_BUDGET : RF_OK));
+    }
+    free(src);
+}
+
 /* Every input that once crashed the fuzzer renders (or fails) cleanly. */
 static void test_corpus(void) {
     const char *srcdir = getenv("RF_SOURCE_DIR");
@@ -388,6 +462,7 @@ int main(void) {
     test_chat_apply();
     test_alloc_failures();
     test_threads();
+    test_stack();
     test_corpus();
     RF_CHECK(rf__alloc_live_blocks() == base);
     return rf_test_finish("test_template");

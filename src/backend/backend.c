@@ -16,6 +16,8 @@ static const char *const op_names[RF_OP_COUNT] = {
     [RF_OP_SOFTMAX] = "SOFTMAX",   [RF_OP_ARGMAX] = "ARGMAX",
     [RF_OP_TOPK] = "TOPK",         [RF_OP_TAKE] = "TAKE",
     [RF_OP_COPY] = "COPY",         [RF_OP_SOFTCAP] = "SOFTCAP",
+    [RF_OP_SWIGLU_OAI] = "SWIGLU_OAI", [RF_OP_ATTN_TEMP] = "ATTN_TEMP",
+    [RF_OP_SUM_NORM] = "SUM_NORM",
 };
 
 const char *rf__op_name(rf_op op) {

@@ -116,13 +116,21 @@ typedef enum rf_op {
                          cache rows each token may see: src0 q [hd_k, n_head, n_tok],
                          src1 K cache [hd_k*n_head_kv, n_ctx], src2 V cache
                          [hd_v*n_head_kv, n_ctx], src3 positions I32 [n_tok];
-                         token t sees cache rows j <= pos[t] (and pos[t]-j < window) */
+                         token t sees cache rows j <= pos[t] (and pos[t]-j < window);
+                         optional src4 sinks f32 [n_head]: one more logit per head that
+                         takes part in the softmax normalisation only (gpt-oss) */
     RF_OP_SOFTMAX,    /* dst = softmax(src0 * p.softmax.scale) per row */
     RF_OP_ARGMAX,     /* dst I32 [n_rows] = index of the row maximum (first on ties) */
     RF_OP_TOPK,       /* dst I32 [k, n_rows] = indices of the k largest per row, descending */
     RF_OP_TAKE,       /* dst[k, t] = src0[src1[k, t], t]: gathers routing weights */
     RF_OP_COPY,       /* dst = src0 converted to dst->type (F32/F16), rows contiguous */
     RF_OP_SOFTCAP,    /* dst = p.scale.s * tanh(src0 / p.scale.s) (logit soft-capping) */
+    RF_OP_SWIGLU_OAI, /* gpt-oss gate: x = min(src0, limit), y = clamp(src1, -limit, limit),
+                         dst = x * sigmoid(p.glu.alpha * x) * (y + 1) */
+    RF_OP_ATTN_TEMP,  /* position-dependent query scale (Llama 4 / Ministral 3): dst f32
+                         [1, n_tok] = 1 + p.temp.scale * log(floor(src0[t] / p.temp.floor) + 1),
+                         src0 positions I32 [n_tok] */
+    RF_OP_SUM_NORM,   /* dst = src0 / max(sum of the src0 row, p.norm.eps) (routing weights) */
     RF_OP_COUNT
 } rf_op;
 
@@ -158,6 +166,8 @@ typedef union rf_op_params {
     struct { float s, b; } scale;
     struct { float scale; } softmax;
     struct { int32_t k; } topk;
+    struct { float alpha, limit; } glu;
+    struct { float scale, floor; } temp;
     rf_rope_params rope;
     rf_attn_params attn;
 } rf_op_params;
@@ -295,6 +305,12 @@ rf_tensor *rf__g_topk(rf_graph *g, rf_tensor *x, int k);
 rf_tensor *rf__g_take(rf_graph *g, rf_tensor *x, rf_tensor *ids);
 rf_tensor *rf__g_copy(rf_graph *g, rf_tensor *x, rf_type type);
 rf_tensor *rf__g_softcap(rf_graph *g, rf_tensor *x, float cap);
+rf_tensor *rf__g_swiglu_oai(rf_graph *g, rf_tensor *gate, rf_tensor *up, float alpha, float limit);
+rf_tensor *rf__g_attn_temp(rf_graph *g, rf_tensor *pos, float scale, float floor_scale);
+rf_tensor *rf__g_sum_norm(rf_graph *g, rf_tensor *x, float min_sum);
+/* rf__g_attention with attention sinks (f32 [n_head]; NULL = none). */
+rf_tensor *rf__g_attention_sinks(rf_graph *g, rf_tensor *q, rf_tensor *k_cache, rf_tensor *v_cache,
+                                 rf_tensor *pos, rf_tensor *sinks, const rf_attn_params *p);
 
 /* Appends a node with an explicit destination (for backends tests and
  * in-place variants); returns dst. */

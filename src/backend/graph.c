@@ -293,6 +293,29 @@ rf_tensor *rf__g_swiglu(rf_graph *g, rf_tensor *gate, rf_tensor *up) {
 rf_tensor *rf__g_geglu(rf_graph *g, rf_tensor *gate, rf_tensor *up) {
     return glu(g, RF_OP_GEGLU, gate, up);
 }
+rf_tensor *rf__g_attn_temp(rf_graph *g, rf_tensor *pos, float scale, float floor_scale) {
+    if (!pos) return NULL;
+    if (pos->type != RF_TYPE_I32 || rf__tensor_nrows(pos) != 1 || !(floor_scale >= 1.0f))
+        return fail(g, "attn_temp: bad arguments for '%s'", pos->name);
+    rf_op_params p = {.temp = {scale, floor_scale}};
+    rf_tensor *d = rf__g_new(g, RF_TYPE_F32, 1, pos->ne[0], 1, 1);
+    return rf__g_op(g, RF_OP_ATTN_TEMP, d, (rf_tensor *[]){pos}, 1, &p);
+}
+
+rf_tensor *rf__g_sum_norm(rf_graph *g, rf_tensor *x, float min_sum) {
+    if (!x) return NULL;
+    if (!row_f32(x) || !(min_sum > 0.0f)) return fail(g, "sum_norm: bad input '%s'", x->name);
+    rf_op_params p = {.norm = {min_sum}};
+    return rf__g_op(g, RF_OP_SUM_NORM, new_like(g, x), (rf_tensor *[]){x}, 1, &p);
+}
+
+rf_tensor *rf__g_swiglu_oai(rf_graph *g, rf_tensor *gate, rf_tensor *up, float alpha, float limit) {
+    if (!gate || !up) return NULL;
+    if (!row_f32(gate) || !row_f32(up) || !same_shape(gate, up) || !(limit > 0.0f))
+        return fail(g, "swiglu_oai: incompatible '%s' and '%s'", gate->name, up->name);
+    rf_op_params p = {.glu = {alpha, limit}};
+    return rf__g_op(g, RF_OP_SWIGLU_OAI, new_like(g, gate), (rf_tensor *[]){gate, up}, 2, &p);
+}
 
 rf_tensor *rf__g_rope(rf_graph *g, rf_tensor *x, rf_tensor *pos, rf_tensor *ff,
                       const rf_rope_params *p) {
@@ -319,7 +342,15 @@ void rf__g_kv_store(rf_graph *g, rf_tensor *cache, rf_tensor *x, rf_tensor *pos)
 
 rf_tensor *rf__g_attention(rf_graph *g, rf_tensor *q, rf_tensor *kc, rf_tensor *vc,
                            rf_tensor *pos, const rf_attn_params *p) {
+    return rf__g_attention_sinks(g, q, kc, vc, pos, NULL, p);
+}
+
+rf_tensor *rf__g_attention_sinks(rf_graph *g, rf_tensor *q, rf_tensor *kc, rf_tensor *vc,
+                                 rf_tensor *pos, rf_tensor *sinks, const rf_attn_params *p) {
     if (!q || !kc || !vc || !pos) return NULL;
+    if (sinks && (sinks->type != RF_TYPE_F32 || rf__tensor_nelements(sinks) != p->n_head ||
+                  !rf__tensor_is_contiguous(sinks)))
+        return fail(g, "attention: sinks '%s' must be f32 [n_head]", sinks->name);
     if (!row_f32(q) || q->ne[0] != p->head_dim_k || q->ne[1] != p->n_head ||
         q->ne[2] != pos->ne[0] || p->n_head_kv <= 0 || p->n_head % p->n_head_kv ||
         kc->ne[0] != (int64_t)p->head_dim_k * p->n_head_kv ||
@@ -328,7 +359,7 @@ rf_tensor *rf__g_attention(rf_graph *g, rf_tensor *q, rf_tensor *kc, rf_tensor *
         return fail(g, "attention: bad shapes for '%s' / cache '%s'", q->name, kc->name);
     rf_op_params op = {.attn = *p};
     rf_tensor *d = rf__g_new(g, RF_TYPE_F32, (int64_t)p->head_dim_v * p->n_head, q->ne[2], 1, 1);
-    return rf__g_op(g, RF_OP_ATTENTION, d, (rf_tensor *[]){q, kc, vc, pos}, 4, &op);
+    return rf__g_op(g, RF_OP_ATTENTION, d, (rf_tensor *[]){q, kc, vc, pos, sinks}, sinks ? 5 : 4, &op);
 }
 
 rf_tensor *rf__g_softmax(rf_graph *g, rf_tensor *x, float scale) {

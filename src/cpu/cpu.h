@@ -88,6 +88,9 @@ void rf__cpu_op_topk(rf_backend *be, const rf_node *n, void *ex);
 void rf__cpu_op_take(rf_backend *be, const rf_node *n, void *ex);
 void rf__cpu_op_copy(rf_backend *be, const rf_node *n, void *ex);
 void rf__cpu_op_softcap(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_swiglu_oai(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_attn_temp(rf_backend *be, const rf_node *n, void *ex);
+void rf__cpu_op_sum_norm(rf_backend *be, const rf_node *n, void *ex);
 
 bool rf__cpu_matmul_supported(rf_type t);
 void rf__cpu_matmul_work_size(const rf_node *n, size_t *shared, size_t *per_thread);

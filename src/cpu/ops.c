@@ -159,6 +159,53 @@ static void glu(const rf_node *n, rf_cpu_exec *ex, bool gelu) {
 void rf__cpu_op_swiglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, false); }
 void rf__cpu_op_geglu(rf_backend *be, const rf_node *n, void *v) { glu(n, v, true); }
 
+/* ggml: sum_rows (float accumulation), clamp, div */
+void rf__cpu_op_sum_norm(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *a = n->src[0], *d = n->dst;
+    const float lo = n->p.norm.eps;
+    int64_t r0, r1, nc = a->ne[0];
+    rf__cpu_split(rf__tensor_nrows(a), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(a, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        float sum = 0.0f;
+        for (int64_t i = 0; i < nc; i++) sum += x[i];
+        sum = fmaxf(sum, lo);
+        for (int64_t i = 0; i < nc; i++) o[i] = x[i] / sum;
+    }
+}
+
+/* llama.cpp computes this on the host, in double for the log and floor */
+void rf__cpu_op_attn_temp(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const int32_t *pos = rf__tensor_data(n->src[0]);
+    float *o = rf__tensor_data(n->dst);
+    const float scale = n->p.temp.scale, fl = n->p.temp.floor;
+    int64_t r0, r1;
+    rf__cpu_split(n->src[0]->ne[0], ex->ith, ex->nth, &r0, &r1);
+    for (int64_t t = r0; t < r1; t++)
+        o[t] = (float)(log(floor((float)pos[t] / fl) + 1.0) * scale + 1.0);
+}
+
+/* gpt-oss's clamped SwiGLU, in ggml's expression order */
+void rf__cpu_op_swiglu_oai(rf_backend *be, const rf_node *n, void *v) {
+    EX(v);
+    const rf_tensor *g = n->src[0], *u = n->src[1], *d = n->dst;
+    const float alpha = n->p.glu.alpha, limit = n->p.glu.limit;
+    int64_t r0, r1, nc = g->ne[0];
+    rf__cpu_split(rf__tensor_nrows(g), ex->ith, ex->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = (const float *)rf__cpu_row(g, r), *y = (const float *)rf__cpu_row(u, r);
+        float *o = (float *)rf__cpu_row(d, r);
+        for (int64_t i = 0; i < nc; i++) {
+            const float xi = fminf(x[i], limit);
+            const float yi = fminf(fmaxf(y[i], -limit), limit);
+            o[i] = xi / (1.0f + expf(alpha * -xi)) * (yi + 1.0f);
+        }
+    }
+}
+
 void rf__cpu_op_softmax(rf_backend *be, const rf_node *n, void *v) {
     EX(v);
     const rf_tensor *a = n->src[0], *d = n->dst;

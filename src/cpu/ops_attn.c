@@ -156,6 +156,7 @@ void rf__cpu_op_attention(rf_backend *be, const rf_node *n, void *v) {
     const rf_tensor *q = n->src[0], *kc = n->src[1], *vc = n->src[2], *pos = n->src[3];
     const rf_tensor *d = n->dst;
     const rf_attn_params *p = &n->p.attn;
+    const float *sinks = n->src[4] ? (const float *)rf__tensor_data(n->src[4]) : NULL;
     const rf_cpu_vec *vec = rf__cpu_vec();
     const int32_t *pv = rf__tensor_data(pos);
     const int64_t n_ctx = kc->ne[1], n_tok = q->ne[2];
@@ -203,6 +204,7 @@ void rf__cpu_op_attention(rf_backend *be, const rf_node *n, void *v) {
             sc[j - c0] = s;
             mx = fmaxf(mx, s);
         }
+        if (sinks) mx = fmaxf(mx, sinks[h]); /* the sink joins the normalisation (ggml) */
         double sum = 0.0;
         for (int64_t j = c0; j < c1; j += 16) {
             float dd[16];
@@ -210,6 +212,7 @@ void rf__cpu_op_attention(rf_backend *be, const rf_node *n, void *v) {
             vexp(dd, &sc[j - c0]);
             sum += (double)rf__reduce16(&sc[j - c0]);
         }
+        if (sinks) sum += (double)expf(sinks[h] - mx);
         const float inv = (float)(1.0 / sum);
         float *w = sc + (lo - c0);
         const int64_t nw = hi - lo + 1;

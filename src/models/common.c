@@ -48,7 +48,8 @@ rf_tensor *rf__llm_attention(const rf_build *b, uint32_t il, rf_tensor *q, rf_te
         .scale = hp->attn_scale != 0.0f ? hp->attn_scale : 1.0f / sqrtf((float)hp->head_dim_k),
         .softcap = hp->attn_softcap,
     };
-    return rf__g_attention(g, q, b->k_cache[il], b->v_cache[il], b->pos, &ap);
+    return rf__g_attention_sinks(g, q, b->k_cache[il], b->v_cache[il], b->pos,
+                                 b->w->layers[il].attn_sinks, &ap);
 }
 
 rf_tensor *rf__llm_ffn_gated(rf_graph *g, const rf_layer *l, rf_tensor *x, bool gelu) {
@@ -64,12 +65,21 @@ rf_tensor *rf__llm_moe(const rf_build *b, const rf_layer *l, rf_tensor *x) {
     int64_t n = b->n_tokens, nu = hp->n_expert_used;
     if (!x) return NULL;
     rf_tensor *logits = rf__g_matmul(g, l->ffn_gate_inp, x);          /* [n_expert, n] */
-    rf_tensor *sel = rf__g_topk(g, logits, (int)nu);                    /* [n_used, n] */
-    rf_tensor *wts;
-    if (hp->expert_weights_norm) /* softmax over the chosen = normalised softmax weights */
-        wts = rf__g_softmax(g, rf__g_take(g, logits, sel), 1.0f);
-    else
-        wts = rf__g_take(g, rf__g_softmax(g, logits, 1.0f), sel);
+    rf_tensor *sel, *wts;
+    if (hp->expert_gating == RF_GATING_SIGMOID) {
+        /* sigmoid scores; experts chosen by score + selection bias, weighed by score */
+        rf_tensor *probs = rf__llm_sigmoid(g, logits);
+        rf_tensor *choose = l->ffn_exp_probs_b ? rf__g_add(g, probs, l->ffn_exp_probs_b) : probs;
+        sel = rf__g_topk(g, choose, (int)nu);                           /* [n_used, n] */
+        wts = rf__g_take(g, probs, sel);
+        if (hp->expert_weights_norm) wts = rf__g_sum_norm(g, wts, 6.103515625e-5f);
+    } else {
+        sel = rf__g_topk(g, logits, (int)nu);                           /* [n_used, n] */
+        if (hp->expert_weights_norm) /* softmax over the chosen = normalised softmax weights */
+            wts = rf__g_softmax(g, rf__g_take(g, logits, sel), 1.0f);
+        else
+            wts = rf__g_take(g, rf__g_softmax(g, logits, 1.0f), sel);
+    }
     if (hp->expert_weights_scale != 0.0f && hp->expert_weights_scale != 1.0f)
         wts = rf__g_scale(g, wts, hp->expert_weights_scale);
     rf_tensor *x3 = rf__g_reshape(g, x, x->ne[0], 1, n, 1);
@@ -156,4 +166,13 @@ rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t he
     rf_tensor *h = rf__g_reshape(g, x, head_dim, ne0 / head_dim * ne1, 1, 1);
     h = rf__g_rms_norm(g, h, w, eps);
     return rf__g_reshape(g, h, ne0, ne1, 1, 1);
+}
+
+rf_tensor *rf__llm_sigmoid(rf_graph *g, rf_tensor *x) {
+    /* sigmoid(x) = 0.5 + 0.5 tanh(x / 2) = 0.25 * softcap_2(x) + 0.5 */
+    rf_tensor *t = rf__g_softcap(g, x, 2.0f);
+    if (!t) return NULL;
+    rf_op_params p = {.scale = {0.25f, 0.5f}};
+    rf_tensor *d = rf__g_new(g, RF_TYPE_F32, t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
+    return rf__g_op(g, RF_OP_SCALE, d, (rf_tensor *[]){t}, 1, &p);
 }

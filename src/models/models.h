@@ -74,6 +74,8 @@ typedef struct rf_hparams {
     float attn_scale;               /* 0 = 1/sqrt(head_dim_k) */
     float attn_softcap;             /* attn_logit_softcapping (0 = none) */
     float final_softcap;            /* final_logit_softcapping (0 = none) */
+    float attn_temp_scale;          /* attention.temperature_scale: queries scaled by
+                                       1 + s * log(floor(pos / n_ctx_orig) + 1) (0 = none) */
 
     /* scaling of embeddings, residuals and logits (0 = none) */
     float embd_scale;
@@ -88,6 +90,7 @@ typedef struct rf_hparams {
     uint32_t n_expert_shared;
     bool expert_weights_norm;
     float expert_weights_scale;
+    uint32_t n_layer_dense_lead;    /* leading_dense_block_count: first layers without experts */
     rf_expert_gating expert_gating;
 
     bool tied_embeddings;           /* output.weight absent: reuse token_embd */
@@ -106,6 +109,10 @@ typedef struct rf_layer {
     rf_tensor *ffn_gate_exps, *ffn_up_exps, *ffn_down_exps;
     rf_tensor *ffn_gate_shexp, *ffn_up_shexp, *ffn_down_shexp, *ffn_gate_inp_shexp;
     rf_tensor *rope_freqs;                            /* per-layer frequency factors */
+    rf_tensor *attn_sinks;                            /* [n_head] extra softmax logits (gpt-oss) */
+    rf_tensor *ffn_gate_inp_b;                        /* router bias [n_expert] */
+    rf_tensor *ffn_exp_probs_b;                       /* expert selection bias [n_expert] */
+    rf_tensor *ffn_gate_exps_b, *ffn_up_exps_b, *ffn_down_exps_b; /* [n_out, n_expert] */
 } rf_layer;
 
 typedef struct rf_weights {
@@ -189,13 +196,18 @@ void rf__llm_rope_params(const rf_hparams *hp, uint32_t il, rf_rope_params *p);
 rf_tensor *rf__llm_linear(rf_graph *g, rf_tensor *w, rf_tensor *b, rf_tensor *x);
 /* Self-attention of layer il from projected q, k, v ([n_head*hd, n_tok]
  * etc.): rope on q and k (freq factors from the layer or the model), store
- * k and v in the cache, attend. Returns [hd_v * n_head, n_tok]. */
+ * k and v in the cache, attend (with the layer's attention sinks when it has
+ * them). Returns [hd_v * n_head, n_tok]. */
 rf_tensor *rf__llm_attention(const rf_build *b, uint32_t il, rf_tensor *q, rf_tensor *k,
                              rf_tensor *v, bool rope);
 /* Gated feed-forward: down(act(gate(x)) * up(x)); gelu selects GEGLU. */
 rf_tensor *rf__llm_ffn_gated(rf_graph *g, const rf_layer *l, rf_tensor *x, bool gelu);
 /* Mixture of experts: router softmax/sigmoid, top-k, expert products,
- * weighted sum. */
+ * weighted sum. Softmax (hp->expert_gating): weights are the chosen
+ * experts' probabilities, renormalised when expert_weights_norm. Sigmoid:
+ * experts chosen by sigmoid score plus the layer's ffn_exp_probs_b when
+ * present, weighed by score (divided by their sum when expert_weights_norm).
+ * Then multiplied by expert_weights_scale when set. */
 rf_tensor *rf__llm_moe(const rf_build *b, const rf_layer *l, rf_tensor *x);
 /* The rows that produce logits: the last one unless all_logits. */
 rf_tensor *rf__llm_output_rows(const rf_build *b, rf_tensor *x);
@@ -212,6 +224,8 @@ rf_status rf__hparams_swa_pattern(rf_hparams *hp, const rf_gguf *g, uint32_t def
  * contiguous) with the per-head weight w [head_dim] (QK-norm). */
 rf_tensor *rf__llm_head_norm(rf_graph *g, rf_tensor *x, rf_tensor *w, int64_t head_dim,
                              float eps);
+/* Element-wise logistic sigmoid (built from the soft-cap and scale ops). */
+rf_tensor *rf__llm_sigmoid(rf_graph *g, rf_tensor *x);
 
 /* ---- shared between architecture files ---- */
 /* gemma2.c: the Gemma 1/2/3 decoder (GeGLU, query scaling before the
@@ -222,5 +236,11 @@ rf_status rf__gemma_tensors(rf_model_impl *m, bool qk_norm, bool post_norms, boo
                            rf_err *err);
 float rf__gemma_query_scale(const rf_hparams *hp, uint32_t n_layer_27b);
 rf_tensor *rf__gemma_build(const rf_build *b, float q_scale);
+/* command_r.c: the Cohere parallel block (layer norms, attention and
+ * feed-forward side by side, logit scale); per-head QK layer norms when
+ * qk_norm; rope on every layer, or only on sliding-window layers when
+ * nope_global. */
+rf_status rf__cohere_tensors(rf_model_impl *m, bool qk_norm, rf_err *err);
+rf_tensor *rf__cohere_build(const rf_build *b, bool nope_global);
 
 #endif /* RF_MODELS_H */

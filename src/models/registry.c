@@ -15,6 +15,13 @@ extern const rf_arch rf__arch_gemma;
 extern const rf_arch rf__arch_granite;
 extern const rf_arch rf__arch_olmo2;
 extern const rf_arch rf__arch_smollm3;
+extern const rf_arch rf__arch_gpt_oss;
+extern const rf_arch rf__arch_command_r;
+extern const rf_arch rf__arch_cohere2;
+extern const rf_arch rf__arch_qwen2moe;
+extern const rf_arch rf__arch_mistral3;
+extern const rf_arch rf__arch_glm4moe;
+extern const rf_arch rf__arch_exaone4;
 
 static const rf_arch *const archs[] = {
     &rf__arch_llama,
@@ -28,6 +35,13 @@ static const rf_arch *const archs[] = {
     &rf__arch_granite,
     &rf__arch_olmo2,
     &rf__arch_smollm3,
+    &rf__arch_gpt_oss,
+    &rf__arch_command_r,
+    &rf__arch_cohere2,
+    &rf__arch_qwen2moe,
+    &rf__arch_mistral3,
+    &rf__arch_glm4moe,
+    &rf__arch_exaone4,
 };
 
 const rf_arch *rf__arch_find(const char *name) {

@@ -679,6 +679,12 @@ rf_status rf__tpl_apply_filter(tpl_ctx *c, int id, tv v, const tv *args, size_t 
         CHECK(filter_names[id], 0, NULL);
         if (id == F_LAST && v.t == TV_LIST && (v.kind == LK_GEN || v.kind == LK_REVERSED))
             return TPL_ERR(c, "'%s' object is not reversible", rf__tv_type_name(v));
+        if (id == F_FIRST && v.t == TV_LIST && (v.kind == LK_GEN || v.kind == LK_REVERSED)) {
+            tlist *l = v.u.l; /* next(iter(gen)) takes one item */
+            if (l->pos < l->n) *out = l->v[l->pos++];
+            else *out = rf__tv_undef_named(c, UND_HINT, "No first item, sequence was empty.", NULL);
+            return RF_OK;
+        }
         if ((st = iter_of(c, v, &items, &n))) return st;
         if (!n) {
             *out = rf__tv_undef_named(c, UND_HINT, id == F_FIRST ? "No first item, sequence was empty." : "No last item, sequence was empty.", NULL);
@@ -739,6 +745,7 @@ rf_status rf__tpl_apply_filter(tpl_ctx *c, int id, tv v, const tv *args, size_t 
             pair->v[0] = keys[i];
             if (lower && (st = attr_get(c, vals[i], a, b, false, &pair->v[0]))) return st;
             pair->v[1] = tv_listv(grp, LK_LIST);
+            pair->group = true;
             r->v[ng++] = tv_listv(pair, LK_TUPLE);
             i = j;
         }

@@ -174,6 +174,10 @@ rf_status rf__tpl_pygetattr(tpl_ctx *c, tv obj, const char *name, size_t nlen, t
         else if (!is_float && nlen == 11 && !memcmp(name, "denominator", 11)) { *found = true; *out = tv_int(1); }
         return RF_OK;
     }
+    if (obj.t == TV_LIST && obj.u.l->group && obj.u.l->n == 2) { /* groupby()'s (grouper, list) */
+        if (nlen == 7 && !memcmp(name, "grouper", 7)) { *found = true; *out = obj.u.l->v[0]; return RF_OK; }
+        if (nlen == 4 && !memcmp(name, "list", 4)) { *found = true; *out = obj.u.l->v[1]; return RF_OK; }
+    }
     bool unsafe = false;
     rf_status st = RF_OK;
     if (rf__tpl_method_lookup(c, obj, name, nlen, out, &unsafe, &st)) {
@@ -204,6 +208,8 @@ static rf_status index_seq(tpl_ctx *c, tv obj, int64_t i, tv *out, bool *ok) {
     *ok = false;
     if (obj.t == TV_STR) {
         size_t len = obj.u.s->len;
+        rf_status st0 = tpl_steps(c, len >> 6);
+        if (st0) return st0;
         int64_t n = (int64_t)rf__utf8_count(obj.u.s->s, len);
         if (i < 0) i += n;
         if (i < 0 || i >= n) return RF_OK;
@@ -273,6 +279,7 @@ static rf_status do_slice(tpl_ctx *c, tv obj, tv a, tv b, tv s, tv *out) {
     bool ascii = true;
     int64_t len;
     if (obj.t == TV_STR) {
+        if ((st = tpl_steps(c, obj.u.s->len >> 6))) return st;
         size_t cnt = rf__utf8_count(obj.u.s->s, obj.u.s->len);
         ascii = cnt == obj.u.s->len;
         len = (int64_t)cnt;
@@ -1197,9 +1204,11 @@ rf_status rf__template_render(const rf_template *t, const json_t *context, const
     if (context && !json_is_object(context)) return rf__err(err, RF_ERR_INVALID_ARG, "template context must be a JSON object");
     rf__template_opts_default(&o);
     if (opts) {
+        /* caps keep the size arithmetic far from overflow */
+        const size_t big = (size_t)1 << 40;
         if (opts->max_steps) o.max_steps = opts->max_steps;
-        if (opts->max_output) o.max_output = opts->max_output;
-        if (opts->max_memory) o.max_memory = opts->max_memory;
+        if (opts->max_output) o.max_output = RF_MIN(opts->max_output, big);
+        if (opts->max_memory) o.max_memory = RF_MIN(opts->max_memory, big);
         if (opts->max_depth) o.max_depth = opts->max_depth;
         if (opts->max_seconds) o.max_seconds = opts->max_seconds;
         o.fixed_time = opts->fixed_time;
@@ -1243,6 +1252,7 @@ rf_status rf__template_render(const rf_template *t, const json_t *context, const
         }
     }
     st = exec_body(&c, c.root, &t->body);
+    if (!st && c.st) st = c.st; /* an error recorded on the way always wins */
 out:
     rf__tpl_arena_free(&c.ar);
     if (st) {

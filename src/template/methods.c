@@ -317,8 +317,9 @@ rf_status rf__str_pad(tpl_ctx *c, tv s, int64_t width, const char *fill, size_t 
 /* [start, end) as byte offsets from Python-style optional code point indices */
 static rf_status sub_range(tpl_ctx *c, const tstr *s, const tv *args, size_t nargs, size_t first, size_t *a,
                            size_t *b) {
+    rf_status st = tpl_steps(c, s->len >> 6);
+    if (st) return st;
     int64_t n = (int64_t)rf__utf8_count(s->s, s->len), lo = 0, hi = n;
-    rf_status st;
     if (nargs > first && args[first].t != TV_NONE) {
         if ((st = need_int(c, args[first], "slice index", &lo))) return st;
         if (lo < 0) lo = RF_MAX(lo + n, 0);
@@ -848,7 +849,8 @@ static rf_status str_method(tpl_ctx *c, tmethod *m, const tv *args, size_t nargs
             size_t w = rf__utf8_dec(s->s + i, s->len - i, &cp);
             if (cp == '\t') {
                 int64_t n = ts > 0 ? ts - col % ts : 0;
-                if (n > (int64_t)c->max_str) n = (int64_t)c->max_str + 1;
+                if (n > (int64_t)c->max_str) { st = rf__tpl_fail(c, RF_ERR_BUDGET, "expandtabs() result too long"); break; }
+                if ((st = tpl_steps(c, (uint64_t)n >> 6))) break;
                 for (int64_t k = 0; k < n && !st; k++) st = rf__sb_putc(c, &buf, ' ');
                 col += n;
             } else {

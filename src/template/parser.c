@@ -26,7 +26,7 @@
 
 #include "template/tpl.h"
 
-#define MAX_PARSE_DEPTH 200
+#define MAX_PARSE_DEPTH 600
 
 typedef struct parser {
     rf_template *t;
@@ -40,7 +40,7 @@ typedef struct parser {
     int loops;          /* enclosing for loops (for break/continue) */
     uint32_t uses[3];   /* counts of loads of caller, varargs, kwargs */
     uint32_t syms_cap;
-    const char *const *ends[16];   /* end-tag stack, for messages */
+    const char *const *ends[64];   /* end-tag stack, for messages */
     int nends;
 } parser;
 

@@ -94,7 +94,7 @@ static rf_status pad_put(tpl_ctx *c, sbuf *b, const char *s, size_t len, size_t 
 
 /* digits of |v| in a base, with optional grouping; returns length */
 static size_t int_digits(uint64_t v, int base, bool upper, char group, int every, char *out, size_t cap) {
-    char tmp[80];
+    char tmp[160];
     size_t n = 0;
     const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     int k = 0;
@@ -369,7 +369,7 @@ static rf_status format_value(tpl_ctx *c, sbuf *b, tv v, const char *spec, size_
     }
     fspec f;
     if ((st = parse_spec(c, spec, slen, &f))) return st;
-    char num[512];
+    char num[1024];
     size_t nlen = 0, sign_len = 0;
     if (v.t == TV_STR) {
         if (f.type && f.type != 's') return TPL_ERR(c, "Unknown format code '%c' for object of type 'str'", f.type);

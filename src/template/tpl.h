@@ -56,7 +56,9 @@ enum { LK_LIST, LK_TUPLE, LK_GEN, LK_ITEMS, LK_KEYS, LK_VALUES, LK_REVERSED };
 
 typedef struct tstr { size_t len; char s[]; } tstr;          /* s is NUL-terminated */
 typedef struct tv tv;
-typedef struct tlist { size_t n; tv *v; } tlist;
+/* pos: items already consumed (generators are single-use, like Python's);
+ * group: a groupby() result pair, with .grouper and .list attributes. */
+typedef struct tlist { size_t n; tv *v; size_t pos; bool group; } tlist;
 typedef struct tdict tdict;
 typedef struct tundef tundef;
 typedef struct tmethod tmethod;

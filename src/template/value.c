@@ -104,8 +104,15 @@ size_t rf__utf8_enc(int32_t cp, char out[4]) {
 }
 
 size_t rf__utf8_count(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    /* code points = bytes that are not continuation bytes (10xxxxxx), 8 at a time */
+    size_t n = 0, i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t cont = (x & 0x8080808080808080ull) & ~((x << 1) & 0x8080808080808080ull);
+        n += 8 - (size_t)__builtin_popcountll(cont);
+    }
+    for (; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
     return n;
 }
 
@@ -149,6 +156,10 @@ size_t rf__py_space_before(const char *start, const char *p) {
 /* ---- buffers -------------------------------------------------------------------------------- */
 rf_status rf__sb_put(tpl_ctx *c, sbuf *b, const char *s, size_t n) {
     if (!n) return RF_OK;
+    if (n >= 256) {
+        rf_status st = tpl_steps(c, n >> 8); /* bulk copies cost steps too */
+        if (st) return st;
+    }
     if (n > c->max_str || b->len > c->max_str - n)
         return rf__tpl_fail(c, RF_ERR_BUDGET, "string or output longer than the limit of %zu bytes", c->max_str);
     if (b->len + n + 1 > b->cap) {
@@ -205,6 +216,7 @@ tstr *rf__tstr_alloc(tpl_ctx *c, size_t len) {
         rf__tpl_fail(c, RF_ERR_BUDGET, "string of %zu bytes is longer than the limit of %zu bytes", len, c->max_str);
         return NULL;
     }
+    if (len >= 256 && tpl_steps(c, len >> 8)) return NULL;
     tstr *t = rf__tstr_arena(&c->ar, NULL, len);
     if (!t) rf__tpl_nomem(c);
     return t;
@@ -238,7 +250,7 @@ tv rf__tv_undef_named(tpl_ctx *c, int why, const char *name, const char *owner) 
 
 tlist *rf__tlist_new(tpl_ctx *c, size_t n) {
     uint64_t bytes;
-    if (!rf__mul_ok(n, sizeof(tv), &bytes) || bytes > c->max_str * 4 + 4096) {
+    if (!rf__mul_ok(n, sizeof(tv), &bytes) || n > c->max_str / 4 + 4096) {
         rf__tpl_fail(c, RF_ERR_BUDGET, "list of %zu items is too large", n);
         return NULL;
     }
@@ -246,6 +258,8 @@ tlist *rf__tlist_new(tpl_ctx *c, size_t n) {
     if (!l) { rf__tpl_nomem(c); return NULL; }
     l->n = n;
     l->v = (tv *)(l + 1);
+    l->pos = 0;
+    l->group = false;
     memset(l->v, 0, (size_t)bytes);
     return l;
 }
@@ -313,6 +327,10 @@ static rf_status tv_eq_d(tpl_ctx *c, tv a, tv b, bool *out, int depth);
 
 static rf_status dict_find(tpl_ctx *c, const tdict *d, tv key, size_t *pos, bool *found) {
     *found = false;
+    if (key.t == TV_STR && key.u.s->len >= 256) {
+        rf_status st = tpl_steps(c, key.u.s->len >> 8);
+        if (st) return st;
+    }
     if (d->index) {
         size_t mask = d->index_cap - 1, i = (size_t)tv_hash(key, 0) & mask;
         for (;;) {
@@ -502,7 +520,7 @@ static rf_status tv_eq_d(tpl_ctx *c, tv a, tv b, bool *out, int depth) {
     case TV_UNDEF: case TV_NONE: *out = true; return RF_OK;
     case TV_STR:
         *out = a.u.s->len == b.u.s->len && memcmp(a.u.s->s, b.u.s->s, a.u.s->len) == 0;
-        return RF_OK;
+        return tpl_steps(c, a.u.s->len >> 8);
     case TV_LIST: {
         if (a.kind != b.kind) return RF_OK;
         if (a.kind != LK_LIST && a.kind != LK_TUPLE && a.kind != LK_VALUES && a.kind != LK_KEYS && a.kind != LK_ITEMS) {
@@ -561,6 +579,8 @@ static rf_status cmp_d(tpl_ctx *c, int op, tv a, tv b, bool *out, int depth) {
         if (r == 2) return RF_OK;
     } else if (a.t == TV_STR && b.t == TV_STR) {
         size_t n = RF_MIN(a.u.s->len, b.u.s->len);
+        rf_status st = tpl_steps(c, n >> 8);
+        if (st) return st;
         int m = memcmp(a.u.s->s, b.u.s->s, n);
         r = m < 0 ? -1 : m > 0 ? 1 : a.u.s->len < b.u.s->len ? -1 : a.u.s->len > b.u.s->len;
     } else if (a.t == TV_LIST && b.t == TV_LIST && a.kind == b.kind && (a.kind == LK_LIST || a.kind == LK_TUPLE)) {
@@ -613,12 +633,18 @@ rf_status rf__tv_contains(tpl_ctx *c, tv container, tv item, bool *out) {
         return tpl_steps(c, h->len / 64);
     }
     case TV_LIST: {
-        if (container.kind == LK_KEYS || container.kind == LK_ITEMS) { /* set-like views: equality scan */ }
-        for (size_t i = 0; i < container.u.l->n; i++) {
-            rf_status st = rf__tv_eq(c, container.u.l->v[i], item, out);
-            if (st || *out) return st;
+        tlist *l = container.u.l;
+        bool iter = container.kind == LK_GEN || container.kind == LK_REVERSED;
+        for (size_t i = iter ? l->pos : 0; i < l->n; i++) {
+            rf_status st = rf__tv_eq(c, l->v[i], item, out);
+            if (st) return st;
+            if (*out) {
+                if (iter) l->pos = i + 1; /* `in` consumes an iterator up to the match */
+                return RF_OK;
+            }
         }
-        return tpl_steps(c, container.u.l->n / 16);
+        if (iter) l->pos = l->n;
+        return tpl_steps(c, l->n / 16);
     }
     case TV_DICT: {
         tv dummy;
@@ -777,7 +803,17 @@ rf_status rf__tv_iter(tpl_ctx *c, tv v, tv **items, size_t *n) {
     *items = none_items;
     *n = 0;
     switch (v.t) {
-    case TV_LIST: *items = v.u.l->v; *n = v.u.l->n; return RF_OK;
+    case TV_LIST:
+        if (v.kind == LK_GEN || v.kind == LK_REVERSED) { /* an iterator: what is taken is gone */
+            tlist *l = v.u.l;
+            *items = l->v + RF_MIN(l->pos, l->n);
+            *n = l->n - RF_MIN(l->pos, l->n);
+            l->pos = l->n;
+            return RF_OK;
+        }
+        *items = v.u.l->v;
+        *n = v.u.l->n;
+        return RF_OK;
     case TV_UNDEF: return RF_OK;
     case TV_DICT: case TV_NS: {
         if (v.t == TV_NS) return TPL_ERR(c, "'Namespace' object is not iterable");
@@ -815,7 +851,7 @@ rf_status rf__tv_iter(tpl_ctx *c, tv v, tv **items, size_t *n) {
 
 rf_status rf__tv_len(tpl_ctx *c, tv v, int64_t *out) {
     switch (v.t) {
-    case TV_STR: *out = (int64_t)rf__utf8_count(v.u.s->s, v.u.s->len); return RF_OK;
+    case TV_STR: *out = (int64_t)rf__utf8_count(v.u.s->s, v.u.s->len); return tpl_steps(c, v.u.s->len >> 6);
     case TV_LIST:
         if (v.kind == LK_GEN || v.kind == LK_REVERSED)
             return TPL_ERR(c, "object of type '%s' has no len()", rf__tv_type_name(v));

@@ -146,6 +146,34 @@ def _qwen3(w, g):
         _ffn(g, i, hp)
 
 
+def _qwen2moe(w, g):
+    # Qwen1.5-MoE / Qwen2-57B: q/k/v biases; softmax routing without
+    # renormalising the chosen weights; a shared expert gated per token by
+    # sigmoid(x . ffn_gate_inp_shexp)
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=96, n_head=4, n_head_kv=2, head_dim=16,
+              n_expert=4, n_expert_used=2, n_ff_exp=32, n_ff_shexp=48)
+    _common_kv(w, "qwen2moe", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    w.add_expert_feed_forward_length(hp["n_ff_exp"])
+    w.add_expert_shared_feed_forward_length(hp["n_ff_shexp"])
+    _embd(g, hp)
+    d, fe, ne, fs = hp["n_embd"], hp["n_ff_exp"], hp["n_expert"], hp["n_ff_shexp"]
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp, bias=True)
+        g.norm(f"blk.{i}.ffn_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", fe, d, gain=1.5, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_up_exps.weight", fe, d, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, fe, n_expert=ne)
+        g.add(f"blk.{i}.ffn_gate_inp_shexp.weight", g.normal((d,), 2.0 / math.sqrt(d)))
+        g.weight(f"blk.{i}.ffn_gate_shexp.weight", fs, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up_shexp.weight", fs, d)
+        g.weight(f"blk.{i}.ffn_down_shexp.weight", d, fs)
+
+
 def _qwen3moe(w, g):
     hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=96, n_head=4, n_head_kv=2, head_dim=32,
               n_expert=8, n_expert_used=2, n_ff_exp=48)
@@ -220,6 +248,12 @@ def _gemma3_pattern(w, g):
     # (attention.sliding_window_pattern as an array of booleans)
     _gemma3(w, g)
     w.add_sliding_window_pattern([True, False, True, True, False, True])
+
+
+def _phi3_short(w, g):
+    # phi3 whose original context (4096) exceeds any context used here: the
+    # short rope factors apply (and no attention factor is stored)
+    _phi3(w, g, orig_ctx=4096)
 
 
 def _gemma(w, g):
@@ -320,12 +354,11 @@ def _olmo2(w, g):
         g.norm(f"blk.{i}.post_ffw_norm.weight", d)
 
 
-def _phi3(w, g):
+def _phi3(w, g, orig_ctx=16):
     # fused qkv and gate|up, partial rotary (0.75), long/short rope factors
     # (n_ctx 32 > original context 16: the long factors apply), rope
     # attention factor; the sliding window is stored but llama.cpp ignores it
     hp = dict(n_layer=2, n_ctx_train=64, n_embd=96, n_ff=128, n_head=4, n_head_kv=2, head_dim=24)
-    orig_ctx = 16
     n_rot = int(0.75 * hp["n_embd"]) // hp["n_head"]
     w.add_context_length(hp["n_ctx_train"])
     w.add_rope_scaling_orig_ctx_len(orig_ctx)
@@ -339,7 +372,8 @@ def _phi3(w, g):
     w.add_rope_freq_base(10000.0)
     w.add_sliding_window(8)
     scale = hp["n_ctx_train"] / orig_ctx
-    w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig_ctx)))
+    if scale > 1.0:
+        w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig_ctx)))
     d, hd, f = hp["n_embd"], hp["head_dim"], hp["n_ff"]
     _embd(g, hp)
     g.add("rope_factors_long.weight", (1.0 + g.rng.uniform(0, 4, n_rot // 2)).astype(np.float32))
@@ -381,6 +415,223 @@ def _mixtral(w, g):
         g.weight(f"blk.{i}.ffn_gate_exps.weight", f, d, gain=1.5, n_expert=ne)
         g.weight(f"blk.{i}.ffn_up_exps.weight", f, d, n_expert=ne)
         g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, n_expert=ne)
+
+
+def _gpt_oss(w, g):
+    # gpt-oss: attention sinks, biases on q/k/v/o, sliding window on every
+    # other layer, YaRN, and a mixture of experts with a biased router,
+    # softmax over the chosen experts' logits, biased experts and the clamped
+    # SwiGLU (alpha 1.702, limit 7); post_attention_norm is the FFN pre-norm
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=32, n_head=4, n_head_kv=2, head_dim=24,
+              n_expert=4, n_expert_used=2)
+    _common_kv(w, "gpt-oss", hp)
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(4.0)
+    w.add_rope_scaling_orig_ctx_len(16)
+    w.add_rope_scaling_yarn_beta_fast(32.0)
+    w.add_rope_scaling_yarn_beta_slow(1.0)
+    w.add_rope_freq_base(150000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    w.add_sliding_window(8)
+    w.add_expert_feed_forward_length(hp["n_ff"])
+    _embd(g, hp)
+    d, f, ne, hd = hp["n_embd"], hp["n_ff"], hp["n_expert"], hp["head_dim"]
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp, bias=True)
+        g.bias(f"blk.{i}.attn_output.bias", d)
+        g.add(f"blk.{i}.attn_sinks.weight", (1.0 + g.normal((hp["n_head"],), 1.0)).astype(np.float32))
+        g.norm(f"blk.{i}.post_attention_norm.weight", d)
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.bias(f"blk.{i}.ffn_gate_inp.bias", ne, std=0.5)
+        # gains large enough that the +-7 clamps take effect on some values
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", f, d, gain=4.0, n_expert=ne)
+        g.add(f"blk.{i}.ffn_gate_exps.bias", g.normal((ne, f), 1.0))
+        g.weight(f"blk.{i}.ffn_up_exps.weight", f, d, gain=4.0, n_expert=ne)
+        g.add(f"blk.{i}.ffn_up_exps.bias", g.normal((ne, f), 1.0))
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, f, gain=0.3, n_expert=ne)
+        g.add(f"blk.{i}.ffn_down_exps.bias", g.normal((ne, d), 0.2))
+
+
+def _cohere_layers(g, hp, qk_norm):
+    d, f = hp["n_embd"], hp["n_ff"]
+    hd, nh, nkv = hp["head_dim"], hp["n_head"], hp["n_head_kv"]
+    for i in range(hp["n_layer"]):
+        g.norm(f"blk.{i}.attn_norm.weight", d)
+        g.weight(f"blk.{i}.attn_q.weight", hd * nh, d, gain=2.0)
+        g.weight(f"blk.{i}.attn_k.weight", hd * nkv, d, gain=2.0)
+        g.weight(f"blk.{i}.attn_v.weight", hd * nkv, d)
+        if qk_norm:  # one layer-norm weight per head
+            g.add(f"blk.{i}.attn_q_norm.weight", (1.5 + g.normal((nh, hd), 0.2)).astype(np.float32))
+            g.add(f"blk.{i}.attn_k_norm.weight", (1.5 + g.normal((nkv, hd), 0.2)).astype(np.float32))
+        # the residual stream collects 2 branches per layer: keep them small
+        g.weight(f"blk.{i}.attn_output.weight", d, hd * nh, gain=0.5)
+        g.weight(f"blk.{i}.ffn_gate.weight", f, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up.weight", f, d)
+        g.weight(f"blk.{i}.ffn_down.weight", d, f, gain=0.5)
+
+
+def _command_r(w, g):
+    # Command R / Aya: layer norms (no bias), attention and feed-forward in
+    # parallel on the same normed input, tied output, logit scale; 64 layers
+    # so that the per-head QK layer norms of Command R+ are present
+    hp = dict(n_layer=64, n_ctx_train=128, n_embd=32, n_ff=48, n_head=2, n_head_kv=1, head_dim=16)
+    _common_kv(w, "command-r", hp)
+    w.add_rope_freq_base(8000000.0)
+    w.add_layer_norm_eps(1e-5)
+    w.add_logit_scale(0.25)
+    w.add_rope_scaling_type(gguf.RopeScalingType.NONE)
+    _embd(g, hp, tied=True)
+    _cohere_layers(g, hp, qk_norm=True)
+
+
+def _cohere2(w, g):
+    # Command R7B: command-r's block with sliding-window layers (3 of 4) that
+    # use rope, and global layers without positional encoding
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=16)
+    _common_kv(w, "cohere2", hp)
+    w.add_rope_freq_base(50000.0)
+    w.add_layer_norm_eps(1e-5)
+    w.add_logit_scale(0.25)
+    w.add_sliding_window(8)
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    w.add_rope_scaling_type(gguf.RopeScalingType.NONE)
+    _embd(g, hp, tied=True)
+    _cohere_layers(g, hp, qk_norm=False)
+
+
+def _mistral3(w, g, orig_ctx=8):
+    # Ministral 3 / Mistral Small 3.x: llama with YaRN (beta values and the
+    # log multiplier from the metadata) and position-dependent query scaling
+    # ("llama 4 scaling": 1 + beta * log(floor(pos / original context) + 1))
+    hp = dict(n_layer=2, n_ctx_train=128, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, head_dim=24)
+    _common_kv(w, "mistral3", hp)
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(4.0)
+    w.add_rope_scaling_orig_ctx_len(orig_ctx)
+    w.add_rope_scaling_yarn_beta_fast(16.0)
+    w.add_rope_scaling_yarn_beta_slow(2.0)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    w.add_vocab_size(N_VOCAB)
+    w.add_rope_dimension_count(hp["head_dim"])
+    w.add_rope_scaling_yarn_log_mul(1.0)
+    w.add_attn_temperature_scale(0.5)
+    _embd(g, hp)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp)
+        _ffn(g, i, hp)
+
+
+def _mistral3_betas(w, g):
+    # the same with an original context of 4096: the YaRN ramp (beta_fast,
+    # beta_slow) falls inside the rotary dims, the temperature stays 1
+    _mistral3(w, g, orig_ctx=4096)
+
+
+def _glm4moe(w, g):
+    # GLM-4.5 / 4.6: a leading dense layer, then experts chosen by sigmoid
+    # score plus a selection bias, weighed by score (renormalised, scaled)
+    # with a shared expert; q/k/v biases, optional QK-norm, partial NEOX
+    # rotary (half the head); post_attention_norm is the FFN pre-norm; one
+    # multi-token-prediction layer at the end that inference skips
+    hp = dict(n_layer=4, n_ctx_train=128, n_embd=64, n_ff=96, n_head=4, n_head_kv=2, head_dim=32,
+              n_expert=8, n_expert_used=2, n_ff_exp=32, n_shared=1, n_nextn=1)
+    _common_kv(w, "glm4moe", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_key_length(hp["head_dim"])
+    w.add_value_length(hp["head_dim"])
+    w.add_rope_dimension_count(hp["head_dim"] // 2)
+    w.add_expert_count(hp["n_expert"])
+    w.add_expert_feed_forward_length(hp["n_ff_exp"])
+    w.add_expert_shared_count(hp["n_shared"])
+    w.add_leading_dense_block_count(1)
+    w.add_expert_gating_func(gguf.ExpertGatingFuncType.SIGMOID)
+    w.add_expert_weights_scale(2.5)
+    w.add_expert_weights_norm(True)
+    w.add_nextn_predict_layers(hp["n_nextn"])
+    w.add_expert_used_count(hp["n_expert_used"])
+    d, fe, ne = hp["n_embd"], hp["n_ff_exp"], hp["n_expert"]
+    _embd(g, hp)
+    for i in range(hp["n_layer"]):
+        _attn_qkv(g, i, hp, bias=True, qk_norm=True)
+        g.norm(f"blk.{i}.post_attention_norm.weight", d)
+        if i == 0:
+            g.weight(f"blk.{i}.ffn_gate.weight", hp["n_ff"], d, gain=1.5)
+            g.weight(f"blk.{i}.ffn_up.weight", hp["n_ff"], d)
+            g.weight(f"blk.{i}.ffn_down.weight", d, hp["n_ff"])
+            continue
+        g.weight(f"blk.{i}.ffn_gate_inp.weight", ne, d, gain=3.0)
+        g.add(f"blk.{i}.exp_probs_b.bias", g.normal((ne,), 0.3))
+        g.weight(f"blk.{i}.ffn_gate_exps.weight", fe, d, gain=1.5, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_up_exps.weight", fe, d, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_down_exps.weight", d, fe, n_expert=ne)
+        g.weight(f"blk.{i}.ffn_gate_shexp.weight", fe * hp["n_shared"], d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up_shexp.weight", fe * hp["n_shared"], d)
+        g.weight(f"blk.{i}.ffn_down_shexp.weight", d, fe * hp["n_shared"])
+        if i == hp["n_layer"] - 1:  # the prediction layer's own tensors
+            g.weight(f"blk.{i}.nextn.eh_proj.weight", d, 2 * d)
+            g.norm(f"blk.{i}.nextn.enorm.weight", d)
+            g.norm(f"blk.{i}.nextn.hnorm.weight", d)
+            g.norm(f"blk.{i}.nextn.shared_head_norm.weight", d)
+
+
+def _llama3_factors(base, dim, factor, lo_f, hi_f, old_ctx):
+    """rope_freqs as convert_hf_to_gguf.py computes them for rope_type llama3."""
+    freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    lo_wl, hi_wl = old_ctx / lo_f, old_ctx / hi_f
+    rf = []
+    for fr in freqs:
+        wl = 2 * math.pi / fr
+        if wl < hi_wl:
+            rf.append(1.0)
+        elif wl > lo_wl:
+            rf.append(factor)
+        else:
+            sm = (old_ctx / wl - lo_f) / (hi_f - lo_f)
+            rf.append(1 / ((1 - sm) / factor + sm))
+    return np.array(rf, dtype=np.float32)
+
+
+def _exaone4(w, g, n_layer=64):
+    # EXAONE 4.0: no pre-norms, RMS norms after attention and feed-forward,
+    # per-head QK-norm, NEOX rope with Llama 3 factors; llama.cpp enables the
+    # sliding window (LLLG pattern, rope on local layers only, global layers
+    # without positional encoding) for the 64-layer model only
+    hp = dict(n_layer=n_layer, n_ctx_train=128, n_embd=32, n_ff=48, n_head=2, n_head_kv=1, head_dim=16)
+    _common_kv(w, "exaone4", hp)
+    w.add_rope_freq_base(1000000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(N_VOCAB)
+    w.add_sliding_window(8)
+    w.add_sliding_window_pattern([(i + 1) % 4 != 0 for i in range(n_layer)])
+    d, f, hd = hp["n_embd"], hp["n_ff"], hp["head_dim"]
+    _embd(g, hp, tied=True)
+    g.add("rope_freqs.weight", _llama3_factors(1000000.0, hd, 16.0, 1.0, 4.0, 32))
+    for i in range(n_layer):
+        g.weight(f"blk.{i}.attn_q.weight", hd * hp["n_head"], d, gain=2.0)
+        g.weight(f"blk.{i}.attn_k.weight", hd * hp["n_head_kv"], d, gain=2.0)
+        g.weight(f"blk.{i}.attn_v.weight", hd * hp["n_head_kv"], d)
+        g.norm(f"blk.{i}.attn_q_norm.weight", hd, center=1.5, spread=0.2)
+        g.norm(f"blk.{i}.attn_k_norm.weight", hd, center=1.5, spread=0.2)
+        g.weight(f"blk.{i}.attn_output.weight", d, hd * hp["n_head"])
+        g.norm(f"blk.{i}.post_attention_norm.weight", d, center=0.5)
+        g.weight(f"blk.{i}.ffn_gate.weight", f, d, gain=1.5)
+        g.weight(f"blk.{i}.ffn_up.weight", f, d)
+        g.weight(f"blk.{i}.ffn_down.weight", d, f)
+        g.norm(f"blk.{i}.post_ffw_norm.weight", d, center=0.5)
+
+
+def _exaone4_small(w, g):
+    # 4 layers: window metadata present but not applied (every layer global, with rope)
+    _exaone4(w, g, n_layer=4)
 
 
 def _smollm3(w, g):
@@ -434,10 +685,12 @@ MODELS = {
     "qwen3": ("qwen3", _qwen3, False),
     "qwen3-f16": ("qwen3", _qwen3, True),
     "qwen3moe": ("qwen3moe", _qwen3moe, False),
+    "qwen2moe": ("qwen2moe", _qwen2moe, False),
     "gemma2": ("gemma2", _gemma2, False),
     "gemma3": ("gemma3", _gemma3, False),
     "gemma3-pattern": ("gemma3", _gemma3_pattern, False),
     "phi3": ("phi3", _phi3, False),
+    "phi3-short": ("phi3", _phi3_short, False),
     "gemma": ("gemma", _gemma, False),
     "granite": ("granite", _granite, False),
     "granite-moe": ("granite", _granite_moe, False),
@@ -445,6 +698,14 @@ MODELS = {
     "llama3rope": ("llama", _llama3rope, False),
     "mixtral": ("llama", _mixtral, False),
     "smollm3": ("smollm3", _smollm3, False),
+    "glm4moe": ("glm4moe", _glm4moe, False),
+    "exaone4": ("exaone4", _exaone4, False),
+    "exaone4-small": ("exaone4", _exaone4_small, False),
+    "mistral3": ("mistral3", _mistral3, False),
+    "mistral3-betas": ("mistral3", _mistral3_betas, False),
+    "gpt-oss": ("gpt-oss", _gpt_oss, False),
+    "command-r": ("command-r", _command_r, False),
+    "cohere2": ("cohere2", _cohere2, False),
 }
 
 

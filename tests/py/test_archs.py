@@ -42,7 +42,8 @@ FIX = os.path.join(SOURCE_DIR, "tests", "fixtures", "arch")
 # reference's f32 cache, plus chunked and f16-cache runs where they add cover
 RUNS = [(name, "f32", 0) for name in am.MODELS] + [
     ("gemma2", "f32", 5), ("gemma3", "f32", 5), ("phi3", "f32", 5), ("qwen3moe", "f32", 5),
-    ("mixtral", "f32", 7), ("olmo2", "f32", 5), ("granite-moe", "f32", 6),
+    ("mixtral", "f32", 7), ("olmo2", "f32", 5), ("granite-moe", "f32", 6), ("gpt-oss", "f32", 5),
+    ("mistral3", "f32", 5), ("glm4moe", "f32", 5), ("exaone4", "f32", 5),
     ("qwen2", "f16", 0), ("gemma3", "f16", 0),
 ]
 
