@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine/engine.h"
 
@@ -346,6 +347,15 @@ static rf_status setup_weights(rf_model_impl *m, const rf_load_opts *o, rf_err *
             if (!lo) continue;
             st = m->be->iface->buffer_wrap_host(m->be, (void *)lo, (size_t)(hi - lo), &m->wbufs[s], err);
             if (st != RF_OK) return st;
+#ifdef MADV_HUGEPAGE
+            /* Advice only (no copy): where the kernel maps file pages in huge
+             * pages, streaming the weights every token costs far fewer TLB
+             * misses (a few percent of decode speed on virtual machines). */
+            {
+                uintptr_t a = (uintptr_t)lo & ~(uintptr_t)((2u << 20) - 1);
+                (void)madvise((void *)a, (size_t)((uintptr_t)hi - a), MADV_HUGEPAGE);
+            }
+#endif
         }
     } else {
         /* one arena for everything, tensors aligned */
