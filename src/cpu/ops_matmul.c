@@ -9,7 +9,9 @@
  * tokens handed out through an atomic counter (threads that run ahead take
  * more). Inside a tile each weight row is loaded once and dotted with every
  * token of the tile while it is hot in L1; the tile's activations stay in L2.
- * Decode (one token) degenerates to row blocks split between threads.
+ * Decode (one token) takes blocks of DECODE_ROWS rows (long contiguous runs
+ * keep the hardware prefetchers streaming), or one contiguous share per
+ * thread when that would give fewer than 4 blocks per thread (as ggml).
  *
  * Types without a dot product fall back to dequantizing a weight row to f32
  * (correct, slow) so every type with a to_f32 can run.
@@ -21,6 +23,7 @@
 
 #define ROW_BLOCK 16
 #define TOK_BLOCK 64
+#define DECODE_ROWS 256
 
 typedef struct mm_plan {
     const rf_cpu_dot *dot;  /* NULL: f32/f16 helpers or the dequantize fallback */
@@ -105,7 +108,12 @@ void rf__cpu_op_matmul(rf_backend *be, const rf_node *n, void *v) {
     convert_acts(&p, x, ex);
 
     const char *wdata = rf__tensor_data(w);
-    const int64_t n_rb = (n_out + ROW_BLOCK - 1) / ROW_BLOCK;
+    int64_t rows = ROW_BLOCK;
+    if (n_tok == 1) {
+        rows = DECODE_ROWS;
+        if ((n_out + rows - 1) / rows < 4 * (int64_t)ex->nth) rows = (n_out + ex->nth - 1) / ex->nth;
+    }
+    const int64_t n_rb = (n_out + rows - 1) / rows;
     const int64_t n_tb = (n_tok + TOK_BLOCK - 1) / TOK_BLOCK;
     const int64_t n_jobs = n_rb * n_tb;
     const void *acts[TOK_BLOCK];
@@ -118,7 +126,7 @@ void rf__cpu_op_matmul(rf_backend *be, const rf_node *n, void *v) {
     while ((job = atomic_fetch_add(ex->counter, 1)) < n_jobs) {
         int64_t tb = job / n_rb, rb = job % n_rb;
         int64_t t0 = tb * TOK_BLOCK, t1 = RF_MIN(t0 + TOK_BLOCK, n_tok);
-        int64_t o0 = rb * ROW_BLOCK, o1 = RF_MIN(o0 + ROW_BLOCK, n_out);
+        int64_t o0 = rb * rows, o1 = RF_MIN(o0 + rows, n_out);
         int nt = (int)(t1 - t0);
         for (int t = 0; t < nt; t++) {
             acts[t] = act_row(&p, x, ex, t0 + t);

@@ -5,7 +5,9 @@
  * generation counter; workers spin on it for a short while and then sleep on
  * a condition variable, so an idle engine (a chat waiting for input) burns no
  * CPU while a decode loop never pays for a wake-up. Barriers between ops spin
- * (with pause) and fall back to sched_yield when the machine is oversubscribed.
+ * (with pause); only a wait of a millisecond or more yields the CPU (an
+ * oversubscribed machine), since a yield costs a system call and, in a
+ * virtual machine, tens of microseconds of wake-up latency on every barrier.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -21,8 +23,8 @@
 #define cpu_relax() ((void)0)
 #endif
 
-#define SPIN_BEFORE_SLEEP 200000   /* pause iterations before a worker sleeps */
-#define SPIN_BEFORE_YIELD 2000     /* barrier pause iterations between yields */
+#define SPIN_BEFORE_SLEEP (1u << 20) /* pause iterations before a worker sleeps */
+#define SPIN_BEFORE_YIELD (1u << 14) /* pause iterations between yields */
 
 struct rf_cpu_pool {
     int n;                         /* threads including the caller */
