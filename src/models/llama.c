@@ -14,6 +14,7 @@ static rf_status llama_hparams(rf_hparams *hp, const rf_gguf *g, rf_err *err) {
     snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", hp->arch);
     if (!rf_gguf_get(g, key)) return rf__err(err, RF_ERR_FORMAT, "missing required key '%s'", key);
     hp->rope_mode = RF_ROPE_NORMAL;
+    hp->expert_gating = RF_GATING_SOFTMAX; /* Mixtral-style experts always route by softmax */
     return RF_OK;
 }
 

@@ -31,7 +31,7 @@ size_t rf__py_float_repr(double f, char *out, size_t cap) {
         if (*s != '.' && nd < sizeof digits - 1) digits[nd++] = *s;
         s++;
     }
-    int e = *s == 'e' ? atoi(s + 1) : 0;
+    int e = *s == 'e' ? (int)strtol(s + 1, NULL, 10) : 0; /* exponent printed by %e: small */
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     digits[nd] = '\0';
     size_t o = 0;
