@@ -253,7 +253,7 @@ static bool test_type(rf_type t) {
  * the same implementation, for every implementation that has one, and the
  * fallback of rf__cpu_dot_multi. Returns false on a mismatch. */
 static bool test_multi(rf_type t) {
-    enum { NA = 7 }; /* more than one pass of the widest kernels, plus a tail */
+    enum { NA = 13 }; /* 8 + 4 + 1: every pass width of the widest kernels */
     const rf_type_traits *tr = rf_type_get(t);
     const rf_cpu_dot *best = rf__cpu_dot_get(t);
     if (!best || !tr->to_f32) return false;

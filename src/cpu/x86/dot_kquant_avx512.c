@@ -208,9 +208,9 @@ static void dot_iq4_xs(int64_t n, float *s, const void *w, const void *a) {
 
 /* ---- several activation rows per weight row (prefill) -----------------------------
  * The weights of a super-block are decoded once into registers and dotted
- * with up to 4 activation rows; NA is a compile-time constant in each copy. */
+ * with up to 8 activation rows; NA is a compile-time constant in each copy. */
 
-#define MULTI_MAX 4
+#define MULTI_MAX 8
 
 __attribute__((always_inline)) static inline void q4k_multi(int64_t n, float *s, const void *w,
                                                              const void *const *a, const int na) {
@@ -278,6 +278,7 @@ __attribute__((always_inline)) static inline void q6k_multi(int64_t n, float *s,
 
 #define MULTI_ENTRY(NAME, KERNEL)                                                          \
     static void NAME(int64_t n, float *s, const void *w, const void *const *a, int na) { \
+        for (; na >= 8; na -= 8, s += 8, a += 8) KERNEL(n, s, w, a, 8);                   \
         for (; na >= 4; na -= 4, s += 4, a += 4) KERNEL(n, s, w, a, 4);                   \
         if (na == 3) KERNEL(n, s, w, a, 3);                                                \
         else if (na == 2) KERNEL(n, s, w, a, 2);                                           \
