@@ -23,6 +23,7 @@
 
 #define ROW_BLOCK 16
 #define TOK_BLOCK 64
+#define TOK_GROUP 8 /* tokens per pass over a tile's rows (widest multi-row dot kernels) */
 #define DECODE_ROWS 256
 
 typedef struct mm_plan {
@@ -120,6 +121,7 @@ void rf__cpu_op_matmul(rf_backend *be, const rf_node *n, void *v) {
     float *dst[TOK_BLOCK];
     const float *rsd[TOK_BLOCK];
     float out[TOK_BLOCK];
+    float tile[ROW_BLOCK][TOK_BLOCK]; /* prefill results of one tile, [row][token] */
     char *ddata = rf__tensor_data(d);
     const char *rdata = res ? rf__tensor_data(res) : NULL;
     int64_t job;
@@ -139,6 +141,26 @@ void rf__cpu_op_matmul(rf_backend *be, const rf_node *n, void *v) {
                 float s; /* dst may be the residual itself (in place) */
                 p.dot->vec_dot(n_in, &s, wr, acts[0]);
                 dst[0][o] = res ? s + rsd[0][o] : s;
+            }
+            continue;
+        }
+        if (p.dot) {
+            /* TOK_GROUP tokens at a time against every row of the tile: the
+             * group's activations (TOK_GROUP rows) stay in L1 while the tile's
+             * weight rows come from L2, instead of streaming all TOK_BLOCK
+             * activation rows from L2 once per weight row. Results go to a
+             * local tile, then out as contiguous runs per token. */
+            for (int g = 0; g < nt; g += TOK_GROUP) {
+                int ng = RF_MIN(TOK_GROUP, nt - g);
+                for (int64_t o = o0; o < o1; o++)
+                    rf__cpu_dot_multi(p.dot, n_in, &tile[o - o0][g], wdata + (size_t)o * w->nb[1],
+                                      acts + g, ng);
+            }
+            for (int t = 0; t < nt; t++) {
+                float *dt = dst[t] + o0;
+                const float *rt = res ? rsd[t] + o0 : NULL;
+                for (int64_t o = 0; o < o1 - o0; o++) /* dst may be the residual itself */
+                    dt[o] = rt ? tile[o][t] + rt[o] : tile[o][t];
             }
             continue;
         }
