@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "cpu/cpu_features.h"
 #include "cpu/dot_impl.h"
+#include "quant/quant_impl.h"
 
 float rf__dot_f16_table[1 << 16];
 
@@ -60,7 +61,7 @@ static int impl_index(const char *name) {
 
 static void init(void) {
     for (uint32_t h = 0; h < (1u << 16); h++) rf__dot_f16_table[h] = rf__fp16_to_fp32((uint16_t)h);
-    for (int b = 0; b < 256; b++) rf__ue4m3_half_table[b] = rf__ue4m3_half((uint8_t)b);
+    for (int b = 0; b < 256; b++) rf__ue4m3_half_table[b] = rf__ue4m3_to_fp32_half((uint8_t)b);
 
     rf_dot_table *sc = &tables[IMPL_SCALAR];
     rf__dot_fill_float(sc);

@@ -100,9 +100,7 @@ static inline float rf__e8m0_half(uint8_t e) {
     return f;
 }
 
-/* Unsigned E4M3 scale of NVFP4 (0 and 0x7f decode to 0), times 0.5 to pair
- * with kvalues_mxfp4. */
-float rf__ue4m3_half(uint8_t x);
+/* Unsigned E4M3 scale of NVFP4 times 0.5, for every byte (see rf__ue4m3_to_fp32_half). */
 extern float rf__ue4m3_half_table[256]; /* filled by the dispatcher */
 
 /* The 6-bit scales and mins of Q4_K/Q5_K, unpacked from 12 bytes. */

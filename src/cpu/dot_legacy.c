@@ -16,14 +16,8 @@ const int8_t rf__kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                       1,    13,   25,  38,  53,  69,  89,  113};
 const int8_t rf__kvalues_mxfp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-float rf__ue4m3_half(uint8_t x) {
-    if (x == 0 || x == 0x7F) return 0.0f;
-    int e = (x >> 3) & 0xF, m = x & 7;
-    float v = e == 0 ? ldexpf((float)m, -9) : ldexpf(1.0f + (float)m / 8.0f, e - 7);
-    return 0.5f * v;
-}
-
-/* rf__ue4m3_half for every byte, filled on first use of the dispatcher. */
+/* rf__ue4m3_to_fp32_half (quant/quant_impl.h) for every byte, filled on first use of the
+ * dispatcher. */
 float rf__ue4m3_half_table[256];
 
 /* ---- activation quantizers ------------------------------------------------------ */
