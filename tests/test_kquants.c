@@ -161,7 +161,22 @@ static void test_random_blocks(void) {
     }
 }
 
+/* A row that is not a whole number of super-blocks is refused (0 bytes). */
+static void test_bad_row_length(void) {
+    static const rf_type types[] = {RF_TYPE_Q2_K, RF_TYPE_Q3_K, RF_TYPE_Q4_K, RF_TYPE_Q5_K,
+                                    RF_TYPE_Q6_K, RF_TYPE_Q8_K};
+    float x[2 * RF_QK_K];
+    for (int i = 0; i < 2 * RF_QK_K; i++) x[i] = (float)(i % 7) - 3.0f;
+    unsigned char out[2 * 292];
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        const rf_type_traits *tr = rf_type_get(types[k]);
+        RF_CHECK(tr->quantize(x, out, 1, RF_QK_K + 32, NULL) == 0);
+        RF_CHECK(tr->quantize(x, out, 1, 2 * RF_QK_K, NULL) == 2 * tr->type_size);
+    }
+}
+
 int main(void) {
+    test_bad_row_length();
     test_round_trip();
     test_q8_k_sums();
     test_hostile();

@@ -19,6 +19,7 @@
 #include "core/core.h"
 #include "quant/blocks_k.h"
 #include "quant/quant.h"
+#include "quant/quant_impl.h"
 #include "quant/quant_search.h"
 
 #ifdef __clang__
@@ -151,20 +152,20 @@ static void q3_k_block_imatrix(const float *x, rf_block_q3_k *y, const float *qu
     q3_k_finish(x, y, L);
 }
 
-static size_t q3_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+static void q3_k_row(const float *src, void *dst, int64_t n, const float *imatrix) {
     uint8_t *out = dst;
-    const int64_t nb = n_per_row / RF_QK_K;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            rf_block_q3_k y;
-            const float *x = src + r * n_per_row + i * RF_QK_K;
-            if (imatrix) q3_k_block_imatrix(x, &y, imatrix + i * RF_QK_K);
-            else q3_k_block_ref(x, &y);
-            memcpy(out, &y, sizeof y);
-            out += sizeof y;
-        }
+    for (int64_t i = 0; i < n / RF_QK_K; i++) {
+        rf_block_q3_k y;
+        const float *x = src + i * RF_QK_K;
+        if (imatrix) q3_k_block_imatrix(x, &y, imatrix + i * RF_QK_K);
+        else q3_k_block_ref(x, &y);
+        memcpy(out, &y, sizeof y);
+        out += sizeof y;
     }
-    return (size_t)(nrows * nb) * sizeof(rf_block_q3_k);
+}
+
+static size_t q3_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return rf__quantize_rows(RF_TYPE_Q3_K, q3_k_row, src, dst, nrows, n_per_row, imatrix);
 }
 
 const rf_type_traits rf__traits_q3_k = {

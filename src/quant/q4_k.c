@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "quant/blocks_k.h"
 #include "quant/quant.h"
+#include "quant/quant_impl.h"
 #include "quant/quant_search.h"
 
 #ifdef __clang__
@@ -145,23 +146,23 @@ void rf__k4_block_imatrix(const float *x, int nmax, const float *quant_weights, 
     rf__k4_requantize(x, scales_out, *d_out, *dmin_out, nmax, L);
 }
 
-static size_t q4_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+static void q4_k_row(const float *src, void *dst, int64_t n, const float *imatrix) {
     uint8_t *out = dst;
-    const int64_t nb = n_per_row / RF_QK_K;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            rf_block_q4_k y;
-            uint8_t L[RF_QK_K];
-            const float *x = src + r * n_per_row + i * RF_QK_K;
-            if (imatrix) rf__k4_block_imatrix(x, 15, imatrix + i * RF_QK_K, false, y.scales, &y.d, &y.dmin, L);
-            else rf__k4_block_ref(x, 15, -1.f, 0.1f, 20, y.scales, &y.d, &y.dmin, L);
-            for (int j = 0; j < RF_QK_K; j += 64)
-                for (int l = 0; l < 32; ++l) y.qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
-            memcpy(out, &y, sizeof y);
-            out += sizeof y;
-        }
+    for (int64_t i = 0; i < n / RF_QK_K; i++) {
+        rf_block_q4_k y;
+        uint8_t L[RF_QK_K];
+        const float *x = src + i * RF_QK_K;
+        if (imatrix) rf__k4_block_imatrix(x, 15, imatrix + i * RF_QK_K, false, y.scales, &y.d, &y.dmin, L);
+        else rf__k4_block_ref(x, 15, -1.f, 0.1f, 20, y.scales, &y.d, &y.dmin, L);
+        for (int j = 0; j < RF_QK_K; j += 64)
+            for (int l = 0; l < 32; ++l) y.qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+        memcpy(out, &y, sizeof y);
+        out += sizeof y;
     }
-    return (size_t)(nrows * nb) * sizeof(rf_block_q4_k);
+}
+
+static size_t q4_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return rf__quantize_rows(RF_TYPE_Q4_K, q4_k_row, src, dst, nrows, n_per_row, imatrix);
 }
 
 const rf_type_traits rf__traits_q4_k = {

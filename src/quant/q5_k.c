@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "quant/blocks_k.h"
 #include "quant/quant.h"
+#include "quant/quant_impl.h"
 #include "quant/quant_search.h"
 
 #ifdef __clang__
@@ -63,22 +64,22 @@ static void q5_k_pack(const uint8_t *L, rf_block_q5_k *y) {
     }
 }
 
-static size_t q5_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+static void q5_k_row(const float *src, void *dst, int64_t n, const float *imatrix) {
     uint8_t *out = dst;
-    const int64_t nb = n_per_row / RF_QK_K;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            rf_block_q5_k y;
-            uint8_t L[RF_QK_K];
-            const float *x = src + r * n_per_row + i * RF_QK_K;
-            if (imatrix) rf__k4_block_imatrix(x, 31, imatrix + i * RF_QK_K, true, y.scales, &y.d, &y.dmin, L);
-            else rf__k4_block_ref(x, 31, -0.5f, 0.1f, 15, y.scales, &y.d, &y.dmin, L);
-            q5_k_pack(L, &y);
-            memcpy(out, &y, sizeof y);
-            out += sizeof y;
-        }
+    for (int64_t i = 0; i < n / RF_QK_K; i++) {
+        rf_block_q5_k y;
+        uint8_t L[RF_QK_K];
+        const float *x = src + i * RF_QK_K;
+        if (imatrix) rf__k4_block_imatrix(x, 31, imatrix + i * RF_QK_K, true, y.scales, &y.d, &y.dmin, L);
+        else rf__k4_block_ref(x, 31, -0.5f, 0.1f, 15, y.scales, &y.d, &y.dmin, L);
+        q5_k_pack(L, &y);
+        memcpy(out, &y, sizeof y);
+        out += sizeof y;
     }
-    return (size_t)(nrows * nb) * sizeof(rf_block_q5_k);
+}
+
+static size_t q5_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return rf__quantize_rows(RF_TYPE_Q5_K, q5_k_row, src, dst, nrows, n_per_row, imatrix);
 }
 
 const rf_type_traits rf__traits_q5_k = {

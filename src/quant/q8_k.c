@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "quant/blocks_k.h"
 #include "quant/quant.h"
+#include "quant/quant_impl.h"
 #include "quant/quant_search.h"
 
 static void q8_k_to_f32(const void *src, float *dst, int64_t n) {
@@ -56,17 +57,19 @@ static void q8_k_block(const float *x, rf_block_q8_k *y) {
     y->d = 1 / iscale;
 }
 
-static size_t q8_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+static void q8_k_row(const float *src, void *dst, int64_t n, const float *imatrix) {
     (void)imatrix; /* Q8_K has no weighted variant */
     uint8_t *out = dst;
-    const int64_t nb = nrows * (n_per_row / RF_QK_K);
-    for (int64_t i = 0; i < nb; i++) {
+    for (int64_t i = 0; i < n / RF_QK_K; i++) {
         rf_block_q8_k y;
         q8_k_block(src + i * RF_QK_K, &y);
         memcpy(out, &y, sizeof y);
         out += sizeof y;
     }
-    return (size_t)nb * sizeof(rf_block_q8_k);
+}
+
+static size_t q8_k_quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return rf__quantize_rows(RF_TYPE_Q8_K, q8_k_row, src, dst, nrows, n_per_row, imatrix);
 }
 
 const rf_type_traits rf__traits_q8_k = {
