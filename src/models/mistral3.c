@@ -47,56 +47,8 @@ static rf_status mistral3_hparams(rf_hparams *hp, const rf_gguf *g, rf_err *err)
 }
 
 static rf_status mistral3_tensors(rf_model_impl *m, rf_err *err) {
-    const rf_hparams *hp = &m->hp;
-    rf_weights *w = &m->w;
-    const int64_t n_embd = hp->n_embd, n_vocab = hp->n_vocab, hd = hp->head_dim_k;
-    rf_status st;
-#define T(out, flags, a, b, c, ...)                                                        \
-    do {                                                                                   \
-        st = rf__model_tensor(m, out, flags, a, b, c, err, __VA_ARGS__);                   \
-        if (st != RF_OK) return st;                                                        \
-    } while (0)
-    enum { REQ = RF_TENSOR_REQUIRED, OPT = RF_TENSOR_OPTIONAL, F32 = RF_TENSOR_F32 };
-
-    T(&w->tok_embd, REQ, n_embd, n_vocab, -1, "token_embd.weight");
-    T(&w->output_norm, REQ | F32, n_embd, -1, -1, "output_norm.weight");
-    T(&w->output, OPT, n_embd, n_vocab, -1, "output.weight");
-    if (!w->output) {
-        w->output = w->tok_embd;
-        m->hp.tied_embeddings = true;
-    }
-    T(&w->rope_freqs, OPT | F32, hp->n_rot / 2, -1, -1, "rope_freqs.weight");
-    for (uint32_t i = 0; i < hp->n_layer; i++) {
-        rf_layer *l = &w->layers[i];
-        const int64_t nq = hd * hp->n_head[i], nkv = hd * hp->n_head_kv[i];
-        const int64_t n_ff = hp->n_ff[i];
-        T(&l->attn_norm, REQ | F32, n_embd, -1, -1, "blk.%u.attn_norm.weight", i);
-        T(&l->wq, REQ, n_embd, nq, -1, "blk.%u.attn_q.weight", i);
-        T(&l->wk, REQ, n_embd, nkv, -1, "blk.%u.attn_k.weight", i);
-        T(&l->wv, REQ, n_embd, nkv, -1, "blk.%u.attn_v.weight", i);
-        T(&l->bq, OPT | F32, nq, -1, -1, "blk.%u.attn_q.bias", i);
-        T(&l->bk, OPT | F32, nkv, -1, -1, "blk.%u.attn_k.bias", i);
-        T(&l->bv, OPT | F32, nkv, -1, -1, "blk.%u.attn_v.bias", i);
-        T(&l->wo, REQ, nq, n_embd, -1, "blk.%u.attn_output.weight", i);
-        T(&l->bo, OPT | F32, n_embd, -1, -1, "blk.%u.attn_output.bias", i);
-        T(&l->ffn_norm, REQ | F32, n_embd, -1, -1, "blk.%u.ffn_norm.weight", i);
-        if (hp->n_expert == 0) {
-            T(&l->ffn_gate, REQ, n_embd, n_ff, -1, "blk.%u.ffn_gate.weight", i);
-            T(&l->ffn_up, REQ, n_embd, n_ff, -1, "blk.%u.ffn_up.weight", i);
-            T(&l->ffn_down, REQ, n_ff, n_embd, -1, "blk.%u.ffn_down.weight", i);
-            T(&l->ffn_gate_b, OPT | F32, n_ff, -1, -1, "blk.%u.ffn_gate.bias", i);
-            T(&l->ffn_up_b, OPT | F32, n_ff, -1, -1, "blk.%u.ffn_up.bias", i);
-            T(&l->ffn_down_b, OPT | F32, n_embd, -1, -1, "blk.%u.ffn_down.bias", i);
-        } else {
-            const int64_t n_exp = hp->n_expert; /* experts are feed_forward_length wide */
-            T(&l->ffn_gate_inp, REQ, n_embd, n_exp, -1, "blk.%u.ffn_gate_inp.weight", i);
-            T(&l->ffn_gate_exps, REQ, n_embd, n_ff, n_exp, "blk.%u.ffn_gate_exps.weight", i);
-            T(&l->ffn_up_exps, REQ, n_embd, n_ff, n_exp, "blk.%u.ffn_up_exps.weight", i);
-            T(&l->ffn_down_exps, REQ, n_ff, n_embd, n_exp, "blk.%u.ffn_down_exps.weight", i);
-        }
-    }
-#undef T
-    return RF_OK;
+    /* experts are feed_forward_length wide */
+    return rf__llm_llama_tensors(m, false, false, err);
 }
 
 static rf_tensor *mistral3_build(const rf_build *b) {

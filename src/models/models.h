@@ -193,6 +193,13 @@ rf_status rf__model_tensor(rf_model_impl *m, rf_tensor **out, int flags, int64_t
 /* Rope parameters of layer il (sliding-window layers may use another base). */
 void rf__llm_rope_params(const rf_hparams *hp, uint32_t il, rf_rope_params *p);
 /* x @ w (+ b when b != NULL). */
+/* Loads the llama tensor table (embeddings, tied or separate output, rope_freqs,
+ * attention with optional biases, dense or expert feed-forward) for llama,
+ * Mistral 3 and Granite. Expert width: expert_feed_forward_length when
+ * ff_exp_key and present, else feed_forward_length; shared experts
+ * (ffn_*_shexp) when shared_experts and expert_shared_feed_forward_length > 0.
+ * Checks expert_used_count is in 1..expert_count. */
+rf_status rf__llm_llama_tensors(rf_model_impl *m, bool ff_exp_key, bool shared_experts, rf_err *err);
 rf_tensor *rf__llm_linear(rf_graph *g, rf_tensor *w, rf_tensor *b, rf_tensor *x);
 /* Self-attention of layer il from projected q, k, v ([n_head*hd, n_tok]
  * etc.): rope on q and k (freq factors from the layer or the model), store
